@@ -1,0 +1,46 @@
+# Two commands do all set-up on a fresh Debian 12 machine, as root:
+#   make demo   bring up the built-in lab and show every host reachable
+#   make test   run the whole test suite (unit tests, then lab tests)
+# Both install what they need and are safe to run twice.
+
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+DEBIAN_PACKAGES := debootstrap systemd-container apt-cacher-ng iproute2 nftables \
+	openssh-client python3-venv util-linux mount
+
+.PHONY: setup debian-packages demo test test-unit test-lab bench lab-down
+
+setup: debian-packages $(VENV)/.installed
+
+# Installs only what is missing, so a second run asks no mirror for anything.
+debian-packages:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages: $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+demo: setup
+	$(BIN)/portalops lab up
+
+test: setup
+	$(BIN)/pytest
+
+test-unit: setup
+	$(BIN)/pytest -m "not lab"
+
+test-lab: setup
+	$(BIN)/pytest -m lab
+
+bench: setup
+	$(BIN)/python bench/lab.py
+
+lab-down: setup
+	$(BIN)/portalops lab down

@@ -1,0 +1,1 @@
+"""pyinfra deploys for the portal and one-stop servers."""

@@ -1,0 +1,146 @@
+"""One lab host: an overlay disk on the base image, booted with systemd-nspawn.
+
+A host's directory under the state directory holds its writable layer, the
+mount point of its root, its console log and the pid of its nspawn process.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from inventory.units import Host
+from lab import LabError, settings
+from lab.process import alive, read_pid, run
+
+NSPAWN = "systemd-nspawn"
+
+
+@dataclass(frozen=True)
+class LabHost:
+    """A units-table host as it lives in the lab."""
+
+    host: Host
+
+    @property
+    def name(self) -> str:
+        """The host (and nspawn machine) name."""
+        return self.host.host
+
+    @property
+    def directory(self) -> Path:
+        """The host's own directory in the state directory."""
+        return settings.HOSTS_DIR / self.name
+
+    @property
+    def root(self) -> Path:
+        """Where the host's root filesystem is mounted on the controller."""
+        return self.directory / "root"
+
+    @property
+    def pid(self) -> int | None:
+        """The pid of the host's nspawn process, if recorded."""
+        return read_pid(self.directory / "nspawn.pid")
+
+    def running(self) -> bool:
+        """True if the host's nspawn process runs."""
+        return alive(self.pid, f"--machine={self.name}")
+
+    def mounted(self) -> bool:
+        """True if the host's root is mounted."""
+        return str(self.root) in mounted_paths()
+
+    def booted_address(self) -> str | None:
+        """The address the host was booted with (it is restarted if the table changes it)."""
+        try:
+            return (self.directory / "address").read_text().strip()
+        except OSError:
+            return None
+
+    def host_key(self) -> str:
+        """The host's public ed25519 SSH host key line."""
+        return (self.directory / "upper/etc/ssh/ssh_host_ed25519_key.pub").read_text().strip()
+
+    def create(self, image: Path, operator_key: Path, neighbours: list[Host]) -> None:
+        """Mount the host's disk on ``image`` and give it its identity and network.
+
+        + image: the base image directory (read-only lower layer)
+        + operator_key: the operator's private key; its .pub is authorised for root
+        + neighbours: every host of the lab, for /etc/hosts
+        """
+        for part in ("upper", "work", "root"):
+            (self.directory / part).mkdir(parents=True, exist_ok=True)
+        if not self.mounted():
+            run("mount", "-t", "overlay", "overlay", "-o",
+                f"lowerdir={image},upperdir={self.directory / 'upper'},workdir={self.directory / 'work'}",
+                str(self.root))
+        root = self.root
+        (root / "etc/hostname").write_text(self.name + "\n")
+        self.write_hosts_file(neighbours)
+        network = root / "etc/systemd/network"
+        network.mkdir(parents=True, exist_ok=True)
+        # Sorted before systemd's 80-container-host0.network, which would ask for DHCP.
+        (network / "10-portalops-lab.network").write_text(
+            f"[Match]\nName=host0\n\n[Network]\nAddress={self.host.address}/{settings.LAB_NETWORK.prefixlen}\n"
+            "LinkLocalAddressing=no\nIPv6AcceptRA=no\n"
+        )
+        if not (root / "etc/ssh/ssh_host_ed25519_key").exists():
+            run("ssh-keygen", "-A", "-f", str(root))
+        ssh_dir = root / "root/.ssh"
+        ssh_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        authorized = ssh_dir / "authorized_keys"
+        authorized.write_text(Path(f"{operator_key}.pub").read_text())
+        authorized.chmod(0o600)
+        (self.directory / "address").write_text(self.host.address + "\n")
+
+    def write_hosts_file(self, neighbours: list[Host]) -> None:
+        """Write /etc/hosts naming every lab host (hosts have no DNS)."""
+        lines = ["127.0.0.1 localhost", f"127.0.1.1 {self.name}"]
+        lines += [f"{h.address} {h.host}" for h in neighbours if h.host != self.name]
+        lines.append(f"{settings.CONTROLLER_ADDRESS} controller")
+        (self.root / "etc/hosts").write_text("\n".join(lines) + "\n")
+
+    def boot(self) -> None:
+        """Start the host's nspawn process in the background, booting systemd."""
+        log = open(self.directory / "console.log", "ab")
+        process = subprocess.Popen(
+            [NSPAWN, "-D", str(self.root), "--boot", f"--machine={self.name}",
+             # There is no system bus on the controller to register with.
+             "--register=no", "--keep-unit",
+             f"--network-bridge={settings.BRIDGE}", "--console=passive",
+             "--resolv-conf=off", "--link-journal=no", "--timezone=off"],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+        )
+        log.close()
+        (self.directory / "nspawn.pid").write_text(f"{process.pid}\n")
+
+    def console_tail(self, lines: int = 5) -> str:
+        """The last lines the host's console printed (for error messages)."""
+        try:
+            text = (self.directory / "console.log").read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def remove(self) -> None:
+        """Unmount the host's disk and delete its directory (the host must be stopped)."""
+        if self.mounted():
+            result = run("umount", str(self.root), check=False)
+            if result.returncode != 0:
+                run("umount", "--lazy", str(self.root))
+        if self.mounted():
+            raise LabError(f"{self.name}: cannot unmount {self.root}")
+        shutil.rmtree(self.directory, ignore_errors=True)
+        # nspawn leaves a propagation directory behind for each machine it ran.
+        shutil.rmtree(Path("/run/systemd/nspawn/propagate") / self.name, ignore_errors=True)
+
+
+def mounted_paths() -> set[str]:
+    """Every mount point on the controller."""
+    points = set()
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        # Octal escapes (\040 for a space) are how mountinfo writes odd characters.
+        points.add(line.split()[4].encode().decode("unicode_escape"))
+    return points

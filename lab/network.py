@@ -1,0 +1,60 @@
+"""The lab's bridge: hosts reach each other and the controller, nothing beyond.
+
+Hosts get no default route, and a firewall table drops anything the bridge would
+forward off the machine, so a lab host can reach only the lab.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lab import settings
+from lab.process import run
+
+NFT_TABLE = "portalops_lab"
+
+
+def bridge_exists() -> bool:
+    """True if the lab bridge is present."""
+    return Path(f"/sys/class/net/{settings.BRIDGE}").exists()
+
+
+def ensure_bridge() -> None:
+    """Create the lab bridge with the controller's address, and the firewall table."""
+    if not bridge_exists():
+        run("ip", "link", "add", settings.BRIDGE, "type", "bridge")
+    prefix = settings.LAB_NETWORK.prefixlen
+    addresses = run("ip", "-o", "addr", "show", "dev", settings.BRIDGE).stdout
+    if f" {settings.CONTROLLER_ADDRESS}/{prefix} " not in addresses:
+        run("ip", "addr", "add", f"{settings.CONTROLLER_ADDRESS}/{prefix}", "dev", settings.BRIDGE)
+    run("ip", "link", "set", settings.BRIDGE, "up")
+    run("nft", "-f", "-", input=f"""
+table inet {NFT_TABLE}
+delete table inet {NFT_TABLE}
+table inet {NFT_TABLE} {{
+    chain forward {{
+        type filter hook forward priority filter; policy accept;
+        iifname "{settings.BRIDGE}" oifname != "{settings.BRIDGE}" drop
+        oifname "{settings.BRIDGE}" iifname != "{settings.BRIDGE}" drop
+    }}
+}}
+""")
+
+
+def remove_bridge() -> None:
+    """Remove the bridge and the firewall table (if present)."""
+    if bridge_exists():
+        run("ip", "link", "del", settings.BRIDGE)
+    if nft_table_exists():
+        run("nft", "delete", "table", "inet", NFT_TABLE)
+
+
+def nft_table_exists() -> bool:
+    """True if the lab's firewall table is loaded."""
+    return run("nft", "list", "table", "inet", NFT_TABLE, check=False).returncode == 0
+
+
+def bridge_ports() -> list[str]:
+    """Interfaces attached to the lab bridge (one per running host)."""
+    brif = Path(f"/sys/class/net/{settings.BRIDGE}/brif")
+    return sorted(p.name for p in brif.iterdir()) if brif.exists() else []

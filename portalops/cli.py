@@ -1,0 +1,165 @@
+"""The ``portalops`` command: one entry point for the whole toolkit."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections import Counter
+from pathlib import Path
+
+import click
+
+from inventory.groups import GROUPS, pyinfra_groups
+from inventory.pyinfra_file import write_inventory_file
+from inventory.thanhhoa import TOPOLOGIES, topology
+from inventory.units import UnitsTableError, format_units, load_units
+from lab import LabError, settings
+from portalops import __version__
+from portalops.table import render_table
+
+
+class Errors(click.Group):
+    """A command group that turns the toolkit's own errors into clear one-line failures."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (LabError, UnitsTableError) as error:
+            raise click.ClickException(str(error)) from error
+
+
+@click.group(cls=Errors, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="portalops")
+def main():
+    """Deploy, harden, monitor and load-test a province's public-service portal
+    and its one-stop servers, from one units table."""
+
+
+def _hosts_from(units: str | None, topology_name: str):
+    return load_units(units) if units else topology(topology_name)
+
+
+# --- inventory -----------------------------------------------------------------------------
+
+
+@main.group(cls=Errors)
+def inventory():
+    """Check, export and convert units tables (the inventory's one source of truth)."""
+
+
+@inventory.command("check")
+@click.argument("table", type=click.Path(dir_okay=False))
+def inventory_check(table):
+    """Validate TABLE and summarise its units and groups; exit 1 naming every bad row."""
+    hosts = load_units(table)
+    tiers = Counter(h.tier for h in hosts)
+    groups = {name: members for name, members in pyinfra_groups(hosts).items() if name != "all"}
+    click.echo(f"{table}: {len(hosts)} hosts, "
+               + ", ".join(f"{tiers[t]} {t}" for t in ("province", "district", "commune")))
+    click.echo(render_table(["group", "hosts"], [(g, len(groups.get(g, []))) for g in GROUPS]))
+
+
+@inventory.command("export")
+@click.option("--topology", "topology_name", type=click.Choice(TOPOLOGIES), default=settings.DEFAULT_TOPOLOGY,
+              show_default=True, help="Built-in Thanh Hóa topology.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
+def inventory_export(topology_name, output):
+    """Write a built-in topology as a units table, to edit into your own province's."""
+    text = format_units(topology(topology_name))
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@inventory.command("pyinfra")
+@click.argument("table", type=click.Path(dir_okay=False))
+@click.argument("output", type=click.Path(dir_okay=False))
+@click.option("--ssh-user", default="root", show_default=True, help="User pyinfra logs in as.")
+@click.option("--ssh-key", type=click.Path(dir_okay=False), help="Private key pyinfra uses.")
+def inventory_pyinfra(table, output, ssh_user, ssh_key):
+    """Write OUTPUT, a pyinfra inventory file that reads TABLE each time it loads."""
+    load_units(table)  # refuse a bad table now, not at deploy time
+    connection = {"ssh_user": ssh_user} | ({"ssh_key": str(Path(ssh_key).resolve())} if ssh_key else {})
+    write_inventory_file(Path(table).resolve(), Path(output), connection)
+    click.echo(f"wrote {output}; try: pyinfra {output} exec -- uptime")
+
+
+# --- lab -------------------------------------------------------------------------------------
+
+
+@main.group(cls=Errors)
+def lab():
+    """The province in a box: real Debian 12 hosts on this machine (needs root)."""
+
+
+@lab.command("up")
+@click.option("--topology", "topology_name", type=click.Choice(TOPOLOGIES), default=settings.DEFAULT_TOPOLOGY,
+              show_default=True, help="Built-in Thanh Hóa topology to take hosts from.")
+@click.option("--units", type=click.Path(dir_okay=False), help="Your own units table instead of a built-in one.")
+@click.option("--districts", type=int, help="District-level units to boot [2020: 2, 2025: 0].")
+@click.option("--communes", type=int, help="Commune-level units to boot [2020: 3, 2025: 5].")
+def lab_up(topology_name, units, districts, communes):
+    """Boot the province's hosts and a few one-stop units; keep what already runs."""
+    from lab.lifecycle import up
+    from lab.selection import select_hosts
+
+    hosts = _hosts_from(units, topology_name)
+    default_districts, default_communes = settings.DEFAULT_SIZE[
+        topology_name if not units else ("2020" if any(h.tier == "district" for h in hosts) else "2025")]
+    chosen = select_hosts(hosts, default_districts if districts is None else districts,
+                          default_communes if communes is None else communes)
+    report = up(chosen, log=lambda line: click.echo(line, err=True))
+    click.echo(f"lab up: {len(chosen)} hosts ({len(report.started)} booted, {len(report.kept)} kept,"
+               f" {len(report.removed)} removed)")
+    click.echo(f"pyinfra inventory: {settings.INVENTORY_FILE}")
+    _print_status()
+
+
+def _print_status() -> bool:
+    from lab.lifecycle import status
+
+    rows = status()
+    if not rows:
+        click.echo("no lab is up (portalops lab up)")
+        return False
+    click.echo(render_table(
+        ["host", "tier", "unit", "roles", "address", "state", "ssh"],
+        [(r.host.host, r.host.tier, r.host.unit_code, " ".join(r.host.roles), r.host.address,
+          "running" if r.running else "stopped", "ok" if r.ssh else "NO") for r in rows],
+    ))
+    return all(r.ssh for r in rows)
+
+
+@lab.command("status")
+def lab_status():
+    """Show each lab host, its role, address, and whether SSH answers; exit 1 if any does not."""
+    if not _print_status():
+        sys.exit(1)
+
+
+@lab.command("ssh", context_settings={"ignore_unknown_options": True})
+@click.argument("host")
+@click.argument("command", nargs=-1, type=click.UNPROCESSED)
+def lab_ssh(host, command):
+    """Log in to lab HOST (or run COMMAND there) as the operator."""
+    from lab.lifecycle import lab_hosts
+    from lab.ssh import ssh_command
+
+    by_name = {h.host: h for h in lab_hosts()}
+    if host not in by_name:
+        known = ", ".join(sorted(by_name)) or "none: run `portalops lab up`"
+        raise click.ClickException(f"no lab host {host!r}; lab hosts: {known}")
+    argv = ssh_command(by_name[host].address, *command, batch=False)
+    os.execvp(argv[0], argv)
+
+
+@lab.command("down")
+@click.option("--purge", is_flag=True, help="Also delete the cached base image, packages and operator key.")
+def lab_down(purge):
+    """Stop every lab host and remove the bridge, mounts and cache process."""
+    from lab.lifecycle import down
+
+    down(purge=purge, log=lambda line: click.echo(line, err=True))
+    click.echo("lab down: nothing of the lab is left running")

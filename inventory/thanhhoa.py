@@ -64,6 +64,17 @@ def slug(name: str) -> str:
     return "-".join("".join(c if c.isalnum() else " " for c in ascii_name.lower()).split())
 
 
+DISTRICT_KINDS = ("Thành phố ", "Thị xã ", "Huyện ")
+
+
+def _without_kind(name: str) -> str:
+    """'Huyện Hà Trung' -> 'Hà Trung': the kind of unit is not part of its host name."""
+    for kind in DISTRICT_KINDS:
+        if name.startswith(kind):
+            return name.removeprefix(kind)
+    return name
+
+
 def _address(index: int) -> str:
     """The index-th address of the lab network (.0.1 is the controller's bridge)."""
     return str(NETWORK[index])
@@ -96,7 +107,7 @@ def topology_2020() -> list[Host]:
         zip(DISTRICTS_2020, _split_evenly(COMMUNES_2020, len(DISTRICTS_2020))), start=1
     ):
         district_code = f"000.00.{10 + number:02d}.H56"
-        district_slug = slug(district.split(" ", 2)[-1])
+        district_slug = slug(_without_kind(district))
         hosts.append(
             _one_stop(f"huyen-{district_slug}", district_code, district, "district",
                       PROVINCE_CODE, 256 + number)

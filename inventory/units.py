@@ -172,7 +172,14 @@ def parse_units(text: str, source: str = "units table") -> list[Host]:
 
     Example: ``parse_units(Path("province.csv").read_text(), "province.csv")``
     """
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        return _parse(reader, source)
+    except csv.Error as error:
+        raise UnitsTableError(source, [f"row {reader.line_num}: not valid CSV: {error}"]) from error
+
+
+def _parse(reader: csv.DictReader, source: str) -> list[Host]:
     header = [name.strip() for name in (reader.fieldnames or [])]
     missing = [column for column in REQUIRED_COLUMNS if column not in header]
     if missing:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inventory.units import Host
-from lab import LabError, settings
+from lab import LabError, cgroups, settings
 from lab.process import alive, read_pid, run
 
 NSPAWN = "systemd-nspawn"
@@ -112,6 +112,7 @@ class LabHost:
              f"--network-bridge={settings.BRIDGE}", "--console=passive",
              "--resolv-conf=off", "--link-journal=no", "--timezone=off"],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+            preexec_fn=lambda: cgroups.enter(self.name),
         )
         log.close()
         (self.directory / "nspawn.pid").write_text(f"{process.pid}\n")
@@ -133,6 +134,7 @@ class LabHost:
         if self.mounted():
             raise LabError(f"{self.name}: cannot unmount {self.root}")
         shutil.rmtree(self.directory, ignore_errors=True)
+        cgroups.remove(self.name)
         # nspawn leaves a propagation directory behind for each machine it ran.
         shutil.rmtree(Path("/run/systemd/nspawn/propagate") / self.name, ignore_errors=True)
 

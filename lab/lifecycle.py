@@ -19,13 +19,13 @@ from pathlib import Path
 
 from inventory.pyinfra_file import write_inventory_file
 from inventory.units import Host, format_units, load_units
-from lab import LabError, apt_cache, network, settings
+from lab import LabError, apt_cache, cgroups, network, settings
 from lab.host import LabHost, NSPAWN, mounted_paths
 from lab.image import ensure_image
 from lab.prerequisites import require_all
 from lab.process import run, terminate
 from lab.selection import check_addresses
-from lab.ssh import answers, ensure_operator_key, write_known_hosts
+from lab.ssh import answers, ensure_operator_key, write_known_hosts, write_ssh_config
 
 
 @dataclass
@@ -165,6 +165,7 @@ def up(hosts: list[Host], log=print) -> UpReport:
             else:
                 lab_host.write_hosts_file(hosts)
         write_known_hosts((h.name, h.host.address, h.host_key()) for h in wanted.values())
+        write_ssh_config((h.host, h.address) for h in hosts)
         if to_boot:
             log(f"booting {len(to_boot)} host(s): {', '.join(h.name for h in to_boot)}")
         for lab_host in to_boot:
@@ -213,6 +214,7 @@ def leftovers() -> list[str]:
         found.append(f"bridge {settings.BRIDGE}")
     if network.nft_table_exists():
         found.append(f"nftables table {network.NFT_TABLE}")
+    found += [f"cgroup {path}" for path in cgroups.lab_cgroups() if path.exists()]
     if apt_cache.running():
         found.append("apt-cacher-ng process")
     return found
@@ -235,9 +237,12 @@ def down(purge: bool = False, log=print) -> None:
         for mount in sorted(mounted_paths(), reverse=True):
             if mount.startswith(str(settings.HOSTS_DIR)):
                 run("umount", "--lazy", mount)
+        shutil.rmtree(settings.HOSTS_DIR, ignore_errors=True)
+        cgroups.remove_lab_root()
         apt_cache.stop()
         network.remove_bridge()
-        for path in (settings.UNITS_FILE, settings.INVENTORY_FILE, settings.KNOWN_HOSTS):
+        for path in (settings.UNITS_FILE, settings.INVENTORY_FILE, settings.KNOWN_HOSTS,
+                     settings.SSH_CONFIG):
             path.unlink(missing_ok=True)
         if purge:
             shutil.rmtree(settings.CACHE_DIR, ignore_errors=True)

@@ -56,6 +56,7 @@ INVENTORY_FILE = STATE_DIR / "inventory.py"
 SSH_DIR = STATE_DIR / "ssh"
 OPERATOR_KEY = SSH_DIR / "id_ed25519"
 KNOWN_HOSTS = SSH_DIR / "known_hosts"
+SSH_CONFIG = SSH_DIR / "config"
 LOCK_FILE = STATE_DIR / "lock"
 # Inside the cache directory.
 IMAGES_DIR = CACHE_DIR / "images"

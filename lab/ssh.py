@@ -33,6 +33,25 @@ def write_known_hosts(entries: Iterable[tuple[str, str, str]]) -> None:
     settings.KNOWN_HOSTS.chmod(0o600)
 
 
+def write_ssh_config(hosts: Iterable[tuple[str, str]]) -> None:
+    """Write an ssh_config naming each lab host, for ssh -F, Fabric and testinfra.
+
+    + hosts: (host name, address) pairs
+    """
+    blocks = [f"Host {name}\n    HostName {address}\n" for name, address in hosts]
+    blocks.append(
+        "Host *\n"
+        f"    User {settings.SSH_USER}\n"
+        f"    IdentityFile {settings.OPERATOR_KEY}\n"
+        f"    UserKnownHostsFile {settings.KNOWN_HOSTS}\n"
+        "    StrictHostKeyChecking yes\n"
+        "    IdentitiesOnly yes\n"
+        "    LogLevel ERROR\n"
+    )
+    settings.SSH_CONFIG.write_text("\n".join(blocks))
+    settings.SSH_CONFIG.chmod(0o600)
+
+
 def ssh_options(timeout: int = 5) -> list[str]:
     """ssh options for lab hosts: the lab key, strict host keys, no password prompts."""
     return [

@@ -1,0 +1,61 @@
+"""A control group of its own for each lab host.
+
+Without a system bus nspawn runs with ``--keep-unit``: the container's systemd
+takes the cgroup nspawn was started in. Hosts started from the same shell would
+then share one cgroup tree, and one host's systemd would stop or kill units of
+the same name on every other host. Each host's nspawn process therefore moves
+itself into ``portalops-lab/<host>`` in every hierarchy systemd uses, before it
+starts the container.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+LAB_CGROUP = "portalops-lab"
+
+
+def hierarchies() -> list[Path]:
+    """The cgroup hierarchies systemd tracks services in, on this machine."""
+    if (CGROUP_ROOT / "cgroup.controllers").exists():  # unified (cgroup v2 only)
+        return [CGROUP_ROOT]
+    return [CGROUP_ROOT / name for name in ("systemd", "unified") if (CGROUP_ROOT / name / "cgroup.procs").exists()]
+
+
+def lab_cgroups() -> list[Path]:
+    """The lab's parent cgroup in each hierarchy (present while any host runs)."""
+    return [hierarchy / LAB_CGROUP for hierarchy in hierarchies()]
+
+
+def host_cgroups(name: str) -> list[Path]:
+    """The host's cgroup directory in each hierarchy."""
+    return [parent / name for parent in lab_cgroups()]
+
+
+def enter(name: str) -> None:
+    """Move the calling process into the host's own cgroups (run in the child before exec)."""
+    pid = str(os.getpid())
+    for directory in host_cgroups(name):
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "cgroup.procs").write_text(pid)
+
+
+def remove(name: str) -> None:
+    """Remove the host's (empty, stopped) cgroups, deepest first."""
+    for directory in host_cgroups(name):
+        if not directory.exists():
+            continue
+        for sub in sorted((p for p in directory.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+            sub.rmdir()
+        directory.rmdir()
+
+
+def remove_lab_root() -> None:
+    """Remove the lab's parent cgroup once every host's is gone."""
+    for parent in lab_cgroups():
+        try:
+            parent.rmdir()
+        except OSError:
+            pass  # absent, or a host's cgroup is still inside: leftovers() reports it

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from inventory.pyinfra_file import write_inventory_file
 from inventory.units import Host, format_units, load_units
-from lab import LabError, apt_cache, cgroups, network, settings
+from lab import LabError, apt_cache, cgroups, kernel_limits, network, settings
 from lab.host import LabHost, NSPAWN, mounted_paths
 from lab.image import ensure_image
 from lab.prerequisites import require_all
@@ -142,6 +142,9 @@ def up(hosts: list[Host], log=print) -> UpReport:
     require_all()
     check_addresses(hosts)
     with _locked():
+        changed = kernel_limits.raise_limits()
+        if changed:
+            log("raised controller limits for the lab: " + ", ".join(f"{k}={v}" for k, v in changed.items()))
         network.ensure_bridge()
         apt_cache.ensure_running()
         image = ensure_image(log)
@@ -241,6 +244,7 @@ def down(purge: bool = False, log=print) -> None:
         cgroups.remove_lab_root()
         apt_cache.stop()
         network.remove_bridge()
+        kernel_limits.restore_limits()
         for path in (settings.UNITS_FILE, settings.INVENTORY_FILE, settings.KNOWN_HOSTS,
                      settings.SSH_CONFIG):
             path.unlink(missing_ok=True)

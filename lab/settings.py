@@ -45,6 +45,10 @@ DEFAULT_TOPOLOGY = "2025"
 BOOT_TIMEOUT_SECONDS = 120
 # How long a host may take to power off before it is killed.
 STOP_TIMEOUT_SECONDS = 20
+# Controller limits a lab of a few hundred hosts needs (each host takes about
+# five inotify instances); see lab/kernel_limits.py.
+KERNEL_LIMITS = {"fs.inotify.max_user_instances": 4096, "fs.inotify.max_user_watches": 1048576}
+
 # The operator logs in to lab hosts as this user with the lab key.
 SSH_USER = "root"
 
@@ -58,6 +62,7 @@ OPERATOR_KEY = SSH_DIR / "id_ed25519"
 KNOWN_HOSTS = SSH_DIR / "known_hosts"
 SSH_CONFIG = SSH_DIR / "config"
 LOCK_FILE = STATE_DIR / "lock"
+SAVED_LIMITS = STATE_DIR / "kernel-limits.json"
 # Inside the cache directory.
 IMAGES_DIR = CACHE_DIR / "images"
 APT_CACHE_DIR = CACHE_DIR / "apt"

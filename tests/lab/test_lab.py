@@ -38,9 +38,14 @@ def lab_table():
     return {h["name"]: h["data"]["ssh_hostname"] for h in json.loads(result.stdout)}
 
 
+INOTIFY = Path("/proc/sys/fs/inotify/max_user_instances")
+BEFORE = {}
+
+
 @pytest.fixture(scope="module")
 def lab():
     portalops("lab", "down")
+    BEFORE["inotify"] = INOTIFY.read_text()
     first = portalops("lab", "up", *SIZE)
     yield first
     portalops("lab", "down", check=False)
@@ -124,3 +129,4 @@ def test_down_leaves_no_process_mount_link_or_bridge(lab):
     links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
     assert settings.BRIDGE not in links and " vb-" not in links
     assert not settings.INVENTORY_FILE.exists()
+    assert INOTIFY.read_text() == BEFORE["inotify"]

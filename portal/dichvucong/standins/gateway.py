@@ -1,0 +1,78 @@
+"""A payment gateway standing in for the national payment platform.
+
+``POST /gateway/payments`` opens an order (its checksum checked) and returns a
+payment URL; the citizen's "pay" (``POST /gateway/pay/{order}``) settles it and
+calls the merchant's callback with a signed confirmation; ``GET
+/gateway/payments/{order}`` answers reconciliation queries, signed too.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import httpx
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse
+
+from dichvucong.checksum import CONFIRM_FIELDS, INIT_FIELDS, checksum, verify
+
+
+class Gateway:
+    """Orders and the merchant key the gateway shares with the portal."""
+
+    def __init__(self, base_url: str, secret: str):
+        self.base_url, self.secret = base_url, secret
+        self.orders: dict[str, dict] = {}
+
+    def signed(self, order: dict) -> dict:
+        """The order's confirmation message, with its checksum."""
+        message = {k: order[k] for k in ("merchant", "order_id", "amount", "status", "transaction_id")}
+        return dict(message, checksum=checksum(message, CONFIRM_FIELDS, self.secret))
+
+
+def router(gateway: Gateway) -> APIRouter:
+    """The gateway's endpoints, mounted under /gateway."""
+    api = APIRouter(prefix="/gateway")
+
+    @api.post("/payments")
+    async def open_order(request: Request):
+        message = await request.json()
+        if not verify(message, INIT_FIELDS, gateway.secret):
+            raise HTTPException(403, "bad checksum")
+        order = dict(message, status="pending", transaction_id="")
+        gateway.orders[str(message["order_id"])] = order
+        return {"payment_url": f"{gateway.base_url}/pay/{message['order_id']}"}
+
+    @api.get("/pay/{order_id}")
+    async def pay_page(order_id: str):
+        if order_id not in gateway.orders:
+            raise HTTPException(404, "no such order")
+        order = gateway.orders[order_id]
+        return HTMLResponse(f"<p>Thanh toán {int(order['amount']):,} đồng</p>"
+                            f"<form method=post action='{gateway.base_url}/pay/{order_id}'><button>Thanh toán</button></form>")
+
+    @api.post("/pay/{order_id}")
+    async def pay(order_id: str, outcome: str = "success"):
+        """Settle the order and call the merchant back (the citizen pressed "pay")."""
+        order = gateway.orders.get(order_id)
+        if not order:
+            raise HTTPException(404, "no such order")
+        order.update(status="success" if outcome == "success" else "failed",
+                     transaction_id=order["transaction_id"] or secrets.token_hex(8))
+        async with httpx.AsyncClient(timeout=10) as client:
+            try:
+                callback = await client.post(order["callback_url"], json=gateway.signed(order))
+                delivered = callback.status_code
+            except httpx.HTTPError:
+                delivered = None  # the merchant reconciles later through the status query
+        return {"order_id": order_id, "status": order["status"], "callback_status": delivered,
+                "return_url": order["return_url"]}
+
+    @api.get("/payments/{order_id}")
+    async def status(order_id: str):
+        order = gateway.orders.get(order_id)
+        if not order:
+            raise HTTPException(404, "no such order")
+        return gateway.signed(order)
+
+    return api

@@ -1,0 +1,24 @@
+"""What every route shares: the database connection of a request, and the templates."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+
+# Autoescaping is on for .html: whatever a citizen typed is shown, never run.
+templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+
+
+@contextlib.asynccontextmanager
+async def transaction(request: Request):
+    """A pooled connection whose transaction commits if the block succeeds, else rolls back."""
+    async with request.app.state.pool.connection() as conn:
+        yield conn
+
+
+def config(request: Request):
+    """The portal's configuration."""
+    return request.app.state.config

@@ -7,7 +7,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 DEBIAN_PACKAGES := debootstrap systemd-container apt-cacher-ng iproute2 nftables \
-	openssh-client python3-venv util-linux mount
+	openssh-client python3-venv util-linux mount postgresql
 
 .PHONY: setup debian-packages demo test test-unit test-lab bench lab-down
 
@@ -34,7 +34,7 @@ test: setup
 	$(BIN)/pytest
 
 test-unit: setup
-	$(BIN)/pytest -m "not lab"
+	$(BIN)/pytest tests/unit
 
 test-lab: setup
 	$(BIN)/pytest -m lab

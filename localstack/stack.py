@@ -101,17 +101,22 @@ class Portal:
     def env(self) -> dict[str, str]:
         """The portal's environment (the same a deployed host's EnvironmentFile holds)."""
         s = self.stack
-        name = self.unit_code.replace(".", "-")
+        unit_dir = self.unit_code.replace(".", "-")
         return dict(
             os.environ,
             DVC_DATABASE_URL=self.database_url, DVC_UNIT_CODE=self.unit_code, DVC_MODE=self.mode,
-            DVC_PUBLIC_URL=self.url, DVC_UPLOAD_DIR=str(s.directory / "uploads" / name),
+            DVC_PUBLIC_URL=self.url, DVC_UPLOAD_DIR=str(s.directory / "uploads" / unit_dir),
             DVC_SSO_ISSUER=f"{s.standins_url}/sso", DVC_SSO_CLIENT_SECRET_FILE=str(s.secret("sso_client_secret")),
             DVC_PAYMENT_URL=f"{s.standins_url}/gateway", DVC_PAYMENT_SECRET_FILE=str(s.secret("payment_secret")),
             DVC_SYNC_URL=self.sync_url, DVC_SYNC_TOKEN_FILE=str(self.sync_token_file),
             DVC_SYNC_INBOUND_TOKEN_FILE=str(s.secret("sync_inbound_token")),
-            PROMETHEUS_MULTIPROC_DIR=str(s.directory / "metrics" / name),
-        )
+            PROMETHEUS_MULTIPROC_DIR=str(s.directory / "metrics" / self.name),
+        ) | s.portal_env
+
+    @property
+    def name(self) -> str:
+        """Names this instance's logs and metrics files (two instances may serve one unit)."""
+        return f"{self.unit_code.replace('.', '-')}-{self.port}"
 
     def start(self) -> None:
         """Migrate, then start the web workers and the outbox sender; wait until ready."""
@@ -121,7 +126,7 @@ class Portal:
         for stale in metrics_dir.glob("*.db"):
             stale.unlink()
         subprocess.run([DICHVUCONG, "migrate"], env=env, check=True, capture_output=True)
-        name = self.unit_code.replace(".", "-")
+        name = self.name
         self.processes = [
             Process(f"portal {name}", [DICHVUCONG, "serve", "--bind", f"127.0.0.1:{self.port}",
                                        "--workers", str(self.stack.workers)], env,
@@ -142,9 +147,10 @@ class Stack:
     """PostgreSQL, the stand-ins, the provincial portal, and any one-stop portals."""
 
     def __init__(self, directory: Path, workers: int = 2, portal_port: int | None = None,
-                 standins_port: int | None = None):
+                 standins_port: int | None = None, portal_env: dict[str, str] | None = None):
         self.directory = Path(directory)
         self.workers = workers
+        self.portal_env = dict(portal_env or {})
         self.cluster = Cluster(self.directory / "postgres", free_port())
         self.standins_port = standins_port or free_port()
         self.portal_port = portal_port or free_port()
@@ -195,6 +201,13 @@ class Stack:
             self.stop()
             raise
         return self
+
+    def add_replica(self, of: Portal) -> Portal:
+        """A second instance of a portal on the same database (another host of the same unit)."""
+        replica = Portal(of.unit_code, of.mode, free_port(), of.database_url, of.sync_url, of.sync_token_file, self)
+        self.portals.append(replica)
+        replica.start()
+        return replica
 
     def add_portal(self, unit_code: str, mode: str, port: int | None = None) -> Portal:
         """Start a portal for ``unit_code``: the province syncs to the national stand-in, a one-stop

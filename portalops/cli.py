@@ -86,6 +86,54 @@ def inventory_pyinfra(table, output, ssh_user, ssh_key):
     click.echo(f"wrote {output}; try: pyinfra {output} exec -- uptime")
 
 
+# --- portal --------------------------------------------------------------------------------
+
+
+@main.group(cls=Errors)
+def portal():
+    """The reference portal (dichvucong): run it locally, build its release artifact."""
+
+
+@portal.command("serve")
+@click.option("--port", default=8000, show_default=True, help="Portal port on 127.0.0.1.")
+@click.option("--standins-port", default=8900, show_default=True, help="Stand-ins (SSO, gateway, national) port.")
+@click.option("--workers", default=2, show_default=True, help="gunicorn workers.")
+@click.option("--directory", type=click.Path(file_okay=False), default="/tmp/portalops-portal", show_default=True,
+              help="Where the database, uploads, secrets and logs go.")
+def portal_serve(port, standins_port, workers, directory):
+    """Run the portal on loopback with its own PostgreSQL, outbox sender and stand-ins (Ctrl-C stops)."""
+    import signal
+    import time
+
+    from localstack.stack import Stack
+
+    path = Path(directory)
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o755)  # PostgreSQL runs as its own user below it when we are root
+    stack = Stack(path, workers=workers, portal_port=port, standins_port=standins_port).start()
+    click.echo(f"portal     {stack.province.url}  (log in: {stack.province.url}/auth/login?login_hint=001090000001)")
+    click.echo(f"stand-ins  {stack.standins_url}  (SSO, payment gateway, national portal)")
+    click.echo(f"logs, database and secrets in {path}; Ctrl-C stops everything")
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop as on Ctrl-C
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.stop()
+
+
+@portal.command("build")
+@click.option("-o", "--out", type=click.Path(file_okay=False), default="dist", show_default=True)
+def portal_build(out):
+    """Build the portal's release: wheel + offline wheelhouse + manifest, as one .tar.gz."""
+    from portalops.artifact import build
+
+    archive = build(Path(out))
+    click.echo(f"built {archive}")
+
+
 # --- lab -------------------------------------------------------------------------------------
 
 

@@ -19,6 +19,8 @@ def make_pool(config: Config) -> AsyncConnectionPool:
         max_size=config.db_pool_size,
         kwargs={"row_factory": dict_row, "autocommit": False},
         open=False,
+        # A request waits at most this long for a connection, then fails (503 at /readyz).
+        timeout=10,
         # A dead connection (database restarted) is replaced, not handed out.
         check=AsyncConnectionPool.check_connection,
     )

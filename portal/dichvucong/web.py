@@ -13,9 +13,12 @@ templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates"))
 
 
 @contextlib.asynccontextmanager
-async def transaction(request: Request):
-    """A pooled connection whose transaction commits if the block succeeds, else rolls back."""
-    async with request.app.state.pool.connection() as conn:
+async def transaction(request: Request, timeout: float | None = None):
+    """A pooled connection whose transaction commits if the block succeeds, else rolls back.
+
+    + timeout: seconds to wait for a connection (default: the pool's)
+    """
+    async with request.app.state.pool.connection(timeout=timeout) as conn:
         yield conn
 
 

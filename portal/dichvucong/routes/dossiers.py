@@ -26,7 +26,8 @@ async def read_multipart(request: Request) -> tuple[dict, list[UploadFile]]:
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > limit:
         raise PayloadTooLarge(f"the request is {length} bytes; at most {limit} are accepted")
-    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+    if not request.headers.get("content-type", "").startswith(("multipart/form-data",
+                                                               "application/x-www-form-urlencoded")):
         raise BadRequest("send the dossier as multipart/form-data")
     try:
         form = await request.form(max_files=cfg.max_files, max_fields=50, max_part_size=MAX_FORM_BYTES)

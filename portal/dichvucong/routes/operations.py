@@ -14,6 +14,8 @@ from dichvucong.metrics import DatabaseCollector, exposition
 from dichvucong.web import config, transaction
 
 router = APIRouter()
+# Probes answer quickly: a database that cannot give a connection this fast is "not ready".
+PROBE_DB_SECONDS = 2
 
 
 @router.get("/healthz")
@@ -39,7 +41,7 @@ async def readiness(request: Request):
     """Ready to serve: the database answers and the upload directory takes writes; else 503 saying which."""
     problems = []
     try:
-        async with transaction(request) as conn:
+        async with transaction(request, timeout=PROBE_DB_SECONDS) as conn:
             await conn.execute("SELECT 1")
     except Exception as error:  # any failure to reach the database means not ready
         problems.append(f"database: {type(error).__name__}")
@@ -54,7 +56,7 @@ async def readiness(request: Request):
 async def metrics(request: Request):
     """Prometheus exposition: request metrics plus dossier and outbox figures from the database."""
     try:
-        async with transaction(request) as conn:
+        async with transaction(request, timeout=PROBE_DB_SECONDS) as conn:
             cur = await conn.execute(
                 "SELECT unit_code, status, channel, count(*) AS n FROM dossiers GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")
             by_state = await cur.fetchall()

@@ -114,7 +114,8 @@ def portal_serve(port, standins_port, workers, directory):
     click.echo(f"portal     {stack.province.url}  (log in: {stack.province.url}/auth/login?login_hint=001090000001)")
     click.echo(f"stand-ins  {stack.standins_url}  (SSO, payment gateway, national portal)")
     click.echo(f"logs, database and secrets in {path}; Ctrl-C stops everything")
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop as on Ctrl-C
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):  # stop as on Ctrl-C, even if started in the background
+        signal.signal(stop_signal, signal.default_int_handler)
     try:
         while True:
             time.sleep(3600)

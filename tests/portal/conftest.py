@@ -1,7 +1,7 @@
 """The portal's tests run against the real thing: PostgreSQL, gunicorn workers, the
 outbox sender and the stand-ins, all started here on loopback."""
 
-import os
+import contextlib
 import shutil
 import tempfile
 from pathlib import Path
@@ -27,12 +27,21 @@ def make_stack(workers: int = 2) -> Stack:
     return Stack(directory, workers=workers, portal_env={"DVC_MAX_UPLOAD_BYTES": str(MAX_UPLOAD)}).start()
 
 
+@contextlib.contextmanager
+def running_stack(workers: int):
+    """A started stack, stopped and removed afterwards."""
+    stack = make_stack(workers)
+    try:
+        yield stack
+    finally:
+        stack.stop()
+        shutil.rmtree(stack.directory, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def stack():
-    stack = make_stack(workers=3)
-    yield stack
-    stack.stop()
-    shutil.rmtree(stack.directory, ignore_errors=True)
+    with running_stack(workers=3) as stack:
+        yield stack
 
 
 def client_for(portal) -> httpx.Client:

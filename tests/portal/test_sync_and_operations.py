@@ -5,24 +5,21 @@ have a stack of their own."""
 import json
 import re
 import signal
-import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
-from tests.portal.conftest import CITIZEN, client_for, login, make_stack, national, submit
+from tests.portal.conftest import CITIZEN, client_for, login, national, running_stack, submit
 
 COMMUNE = "000.17.22.H56"
 
 
 @pytest.fixture(scope="module")
 def own():
-    stack = make_stack(workers=2)
-    yield stack
-    stack.stop()
-    shutil.rmtree(stack.directory, ignore_errors=True)
+    with running_stack(workers=2) as stack:
+        yield stack
 
 
 def metric(portal, name: str) -> float:

@@ -6,6 +6,7 @@ mount point of its root, its console log and the pid of its nspawn process.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -88,12 +89,21 @@ class LabHost:
         )
         if not (root / "etc/ssh/ssh_host_ed25519_key").exists():
             run("ssh-keygen", "-A", "-f", str(root))
-        ssh_dir = root / "root/.ssh"
-        ssh_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._authorise(operator_key)
+        (self.directory / "address").write_text(self.host.address + "\n")
+
+    def _authorise(self, operator_key: Path) -> None:
+        """Let the operator's key log in as the lab's admin account."""
+        entry = next(line.split(":") for line in (self.root / "etc/passwd").read_text().splitlines()
+                     if line.startswith(settings.SSH_USER + ":"))
+        uid, gid, home = int(entry[2]), int(entry[3]), self.root / entry[5].lstrip("/")
+        ssh_dir = home / ".ssh"
+        ssh_dir.mkdir(mode=0o700, exist_ok=True)
         authorized = ssh_dir / "authorized_keys"
         authorized.write_text(Path(f"{operator_key}.pub").read_text())
         authorized.chmod(0o600)
-        (self.directory / "address").write_text(self.host.address + "\n")
+        for path in (ssh_dir, authorized):
+            os.chown(path, uid, gid)
 
     def write_hosts_file(self, neighbours: list[Host]) -> None:
         """Write /etc/hosts naming every lab host (hosts have no DNS)."""

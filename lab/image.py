@@ -38,6 +38,12 @@ def _configure(root: Path) -> None:
     (root / "etc/resolv.conf").unlink(missing_ok=True)
     (root / "etc/resolv.conf").write_text("# lab hosts have no DNS: names are in /etc/hosts\n")
     run("chroot", str(root), "systemctl", "enable", "systemd-networkd.service")
+    run("chroot", str(root), "useradd", "--create-home", "--shell", "/bin/bash", "--groups", "sudo",
+        settings.SSH_USER)
+    sudoers = root / "etc/sudoers.d" / settings.SSH_USER
+    sudoers.write_text(f"# The lab's admin account: key login only, so sudo asks no password.\n"
+                       f"{settings.SSH_USER} ALL=(ALL:ALL) NOPASSWD: ALL\n")
+    sudoers.chmod(0o440)
     # Each host gets its own SSH host keys and machine id when it is created.
     for key in (root / "etc/ssh").glob("ssh_host_*"):
         key.unlink()

@@ -179,13 +179,14 @@ def up(hosts: list[Host], log=print) -> UpReport:
         return UpReport(kept=kept, started=[h.name for h in to_boot], removed=removed)
 
 
-def connection_data() -> dict[str, str]:
+def connection_data() -> dict:
     """How pyinfra (and any SSH client) reaches lab hosts."""
     return {
         "ssh_user": settings.SSH_USER,
         "ssh_key": str(settings.OPERATOR_KEY),
         "ssh_known_hosts_file": str(settings.KNOWN_HOSTS),
         "ssh_strict_host_key_checking": "yes",
+        "_sudo": True,
     }
 
 

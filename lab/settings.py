@@ -35,7 +35,7 @@ SUITE = "bookworm"
 # python3 for tools that want it, iproute2 to see the network, sudo for admins.
 BASE_PACKAGES = ("systemd", "systemd-sysv", "dbus", "openssh-server", "python3", "iproute2", "sudo")
 # Bump when the image recipe in lab/image.py changes, so cached images are rebuilt.
-IMAGE_RECIPE = 1
+IMAGE_RECIPE = 2
 
 # Default lab sizes per topology: (districts, communes).
 DEFAULT_SIZE = {"2020": (2, 3), "2025": (0, 5)}
@@ -49,8 +49,10 @@ STOP_TIMEOUT_SECONDS = 20
 # five inotify instances); see lab/kernel_limits.py.
 KERNEL_LIMITS = {"fs.inotify.max_user_instances": 4096, "fs.inotify.max_user_watches": 1048576}
 
-# The operator logs in to lab hosts as this user with the lab key.
-SSH_USER = "root"
+# The operator logs in to lab hosts as this admin account, with the lab key, and
+# becomes root with sudo: what an installer or cloud-init leaves on a new server.
+# The deploy then refuses root logins altogether.
+SSH_USER = "portalops"
 
 
 # Inside the state directory.

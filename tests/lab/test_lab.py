@@ -66,9 +66,10 @@ def test_each_host_is_a_booted_debian_12_reached_over_ssh_with_strict_host_keys(
 
 
 def test_testinfra_reaches_hosts_through_the_lab_ssh_config(lab):
-    host = testinfra.get_host(f"ssh://db-1?ssh_config={settings.SSH_CONFIG}")
+    host = testinfra.get_host(f"ssh://db-1?ssh_config={settings.SSH_CONFIG}", sudo=True)
     assert host.service("ssh").is_running
-    assert host.file("/root/.ssh/authorized_keys").mode == 0o600
+    assert host.file(f"/home/{settings.SSH_USER}/.ssh/authorized_keys").mode == 0o600
+    assert host.user().name == "root"  # sudo works without a password
 
 
 def test_hosts_reach_each_other_by_name(lab):
@@ -88,7 +89,7 @@ def test_hosts_have_no_route_off_the_lab(lab):
 
 def test_a_host_installs_a_package_through_the_controller_apt_cache(lab):
     address = lab_table()["xa-thanh-hoa-02"]
-    install = run_on(address, "apt-get update -qq && DEBIAN_FRONTEND=noninteractive "
+    install = run_on(address, "sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive "
                      "apt-get install -y -qq --no-install-recommends hello >/dev/null && hello", timeout=300)
     assert install.stdout.strip() == "Hello, world!", install.stderr
     log = (settings.APT_CACHE_DIR / "log/apt-cacher.log").read_text()
@@ -96,10 +97,11 @@ def test_a_host_installs_a_package_through_the_controller_apt_cache(lab):
 
 
 def test_pyinfra_runs_on_every_host_from_the_lab_inventory(lab):
-    result = subprocess.run([PYINFRA, "-y", str(settings.INVENTORY_FILE), "exec", "--", "hostname"],
+    result = subprocess.run([PYINFRA, "-y", str(settings.INVENTORY_FILE), "exec", "--", "id -un"],
                             capture_output=True, text=True, cwd="/")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert all(f"[{name}]" in result.stdout + result.stderr for name in EXPECTED)
+    output = result.stdout + result.stderr
+    assert all(re.search(rf"^\[{name}\]\s+root$", output, re.M) for name in EXPECTED)  # through sudo
     assert re.search(r"Grand total\s+6\s+6\s+-", result.stdout + result.stderr)  # 6 hosts, 6 succeeded, no error
 
 

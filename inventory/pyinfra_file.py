@@ -14,18 +14,18 @@ this inventory. Use: pyinfra {path} exec -- uptime
 from inventory.groups import pyinfra_groups
 from inventory.units import load_units
 
-globals().update(pyinfra_groups(load_units({units!r}), {connection!r}))
+globals().update(pyinfra_groups(load_units({units!r}), {shared!r}))
 '''
 
 
-def write_inventory_file(units: Path, path: Path, connection: dict[str, Any]) -> Path:
+def write_inventory_file(units: Path, path: Path, shared: dict[str, Any]) -> Path:
     """Write a pyinfra inventory file at ``path`` over the units table at ``units``.
 
     + units: the units table (CSV) the inventory reads
     + path: where to write the inventory file
-    + connection: data all hosts share (``ssh_user``, ``ssh_key``...)
+    + shared: data all hosts share (``ssh_user``, ``ssh_key``, ``admins``...)
 
     Example: ``write_inventory_file(Path("province.csv"), Path("province.py"), {"ssh_user": "admin"})``
     """
-    path.write_text(TEMPLATE.format(units=str(units), path=str(path), connection=connection))
+    path.write_text(TEMPLATE.format(units=str(units), path=str(path), shared=shared))
     return path

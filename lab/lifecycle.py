@@ -175,18 +175,23 @@ def up(hosts: list[Host], log=print) -> UpReport:
             lab_host.boot()
         _wait_for_ssh(list(wanted.values()))
         settings.UNITS_FILE.write_text(format_units(hosts))
-        write_inventory_file(settings.UNITS_FILE, settings.INVENTORY_FILE, connection_data())
+        write_inventory_file(settings.UNITS_FILE, settings.INVENTORY_FILE, lab_data())
         return UpReport(kept=kept, started=[h.name for h in to_boot], removed=removed)
 
 
-def connection_data() -> dict:
-    """How pyinfra (and any SSH client) reaches lab hosts."""
+def lab_data() -> dict:
+    """What every lab host shares in the inventory: how pyinfra reaches it, and the data the
+    deploys need to keep that access (admins with the operator's key, the admin network, the cache)."""
     return {
         "ssh_user": settings.SSH_USER,
         "ssh_key": str(settings.OPERATOR_KEY),
         "ssh_known_hosts_file": str(settings.KNOWN_HOSTS),
         "ssh_strict_host_key_checking": "yes",
         "_sudo": True,
+        "admins": [{"name": settings.SSH_USER,
+                    "keys": [Path(f"{settings.OPERATOR_KEY}.pub").read_text().strip()]}],
+        "admin_networks": [f"{settings.CONTROLLER_ADDRESS}/32"],
+        "apt_proxy": apt_cache.proxy_url(),
     }
 
 

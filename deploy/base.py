@@ -1,0 +1,73 @@
+"""The base every host gets: admins, hostname, time, journal, patching, no needless services."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+from pyinfra import host
+from pyinfra.api import deploy
+from pyinfra.operations import apt, files, server, systemd
+
+from deploy import defaults
+from deploy.controls import applies, named
+from deploy.operations import apt_refresh, refuse, validated_file
+from deploy.templates import render
+
+
+def admin_names() -> list[str]:
+    """The admin accounts this host must have."""
+    return [admin["name"] for admin in host.data.admins]
+
+
+def guard_connection() -> bool:
+    """Refuse the host unless the account this deploy logs in with is one of its admins."""
+    user = host.data.ssh_user or "root"
+    if user in admin_names():
+        return True
+    refuse(name="[guard] the deploy's own login stays possible",
+           reason=f"this deploy logs in as {user!r}, which is not in 'admins' ({', '.join(admin_names()) or 'none'}):"
+                  " add it (with its key) to the admins data, or the hardened sshd would lock it out")
+    return False
+
+
+@deploy("Base", data_defaults=defaults.ALL)
+def base():
+    """Admins (base-01/02), hostname (base-03), time (base-04), journal (base-05), apt cache and
+    unattended security updates (base-06/07), no needless network services (base-08)."""
+    if not guard_connection():
+        return
+    server.group(name=named("base-02") + ": login group", group=host.data.ssh_login_group)
+    for admin in host.data.admins:
+        server.user(name=f"{named('base-01')}: {admin['name']}", user=admin["name"], shell="/bin/bash",
+                    groups=["sudo", host.data.ssh_login_group], append=True, public_keys=admin["keys"],
+                    create_home=True)
+    validated_file(name=named("base-01") + ": sudoers", content=render("sudoers.j2", host.data),
+                   dest="/etc/sudoers.d/portalops-admins", check="visudo -cqf {path}", mode="440")
+    server.hostname(name=named("base-03"), hostname=host.name)
+
+    if applies("base-04"):
+        apt.packages(name=named("base-04") + ": timesyncd", packages=["systemd-timesyncd"])
+        timesync = files.put(name=named("base-04") + ": servers", dest="/etc/systemd/timesyncd.conf",
+                             src=StringIO(render("timesyncd.conf.j2", host.data)))
+        systemd.service(name=named("base-04") + ": running", service="systemd-timesyncd", running=True,
+                        enabled=True)
+        systemd.service(name=named("base-04") + ": new servers", service="systemd-timesyncd", restarted=True,
+                        _if=timesync.did_change)
+
+    files.directory(name=named("base-05") + ": journal directory", path="/var/log/journal", group="systemd-journal",
+                    mode="2755")
+    journal = files.put(name=named("base-05") + ": journald.conf", dest="/etc/systemd/journald.conf",
+                        src=StringIO(render("journald.conf.j2", host.data)))
+    systemd.service(name=named("base-05") + ": journald restarted", service="systemd-journald",
+                    restarted=True, _if=journal.did_change)
+
+    if host.data.apt_proxy:
+        files.put(name=named("base-06"), dest="/etc/apt/apt.conf.d/01portalops-proxy",
+                  src=StringIO(f'Acquire::http::Proxy "{host.data.apt_proxy}";\n'))
+    apt_refresh(name=named("base-06") + ": package lists", cache_time=3600)
+    if host.data.unattended_upgrades:
+        apt.packages(name=named("base-07") + ": package", packages=["unattended-upgrades"], no_recommends=True)
+        files.put(name=named("base-07") + ": daily", dest="/etc/apt/apt.conf.d/20auto-upgrades",
+                  src=StringIO('APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Unattended-Upgrade "1";\n'))
+    apt.packages(name=named("base-08"), packages=host.data.unneeded_packages, present=False)
+

@@ -1,0 +1,65 @@
+"""The controls the deploys satisfy, each named in the operations that apply it.
+
+Ids follow the concern (``ssh-03``), titles say what the control achieves, and
+``container`` says whether it can apply inside a container: kernel settings
+outside ``net.*``, kernel modules, auditd and clock setting cannot, and a deploy
+skips them there with a line saying so, never silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyinfra import host, logger
+
+from deploy.facts import Container
+
+
+@dataclass(frozen=True)
+class Control:
+    """A hardening control: its id, what it achieves, and whether a container can have it."""
+
+    id: str
+    title: str
+    container: bool = True
+
+
+CONTROLS = {c.id: c for c in [
+    Control("base-01", "Admin accounts log in by key and use sudo"),
+    Control("base-02", "Only the SSH login group may log in"),
+    Control("base-03", "Hostname set from the inventory"),
+    Control("base-04", "Clock synchronised (systemd-timesyncd)", container=False),
+    Control("base-05", "Journal persistent and kept at least three months"),
+    Control("base-06", "Packages come from the central cache"),
+    Control("base-07", "Security updates install unattended"),
+    Control("base-08", "Unneeded network services removed"),
+    Control("ssh-01", "sshd allows modern key exchange, ciphers and MACs only"),
+    Control("ssh-02", "No password and no root login over SSH"),
+    Control("ssh-03", "Few authentication tries, short login grace, idle sessions closed"),
+    Control("ssh-04", "sshd configuration validated (sshd -t) before it is used"),
+    Control("fw-01", "Firewall denies by default, allows per role"),
+    Control("fw-02", "SSH from admin networks only, new connections rate-limited"),
+    Control("fw-03", "Named set of blocked addresses"),
+    Control("fw-04", "Firewall rules validated (nft -c) before they are loaded"),
+]}
+
+
+def named(control_id: str) -> str:
+    """An operation name carrying the control: ``[ssh-02] No password and no root login``."""
+    control = CONTROLS[control_id]
+    return f"[{control.id}] {control.title}"
+
+
+def in_container() -> bool:
+    """True when the current host is a container (systemd-detect-virt --container)."""
+    return host.get_fact(Container) != "none"
+
+
+def applies(control_id: str) -> bool:
+    """True if the control can apply on this host; otherwise say it is skipped and why."""
+    control = CONTROLS[control_id]
+    if control.container or not in_container():
+        return True
+    logger.info(f"[{host.name}] {named(control_id)}: not applicable in a container, skipped")
+    host.noop(f"{named(control_id)}: not applicable in a container")
+    return False

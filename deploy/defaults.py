@@ -1,0 +1,73 @@
+"""Every tunable of the deploys, in one place, with why it exists and what changing it costs.
+
+Override per group or per host in pyinfra data (a ``group_data/`` file beside your
+inventory, or the inventory's host data), never by editing this file. Each
+concern's dictionary is the ``data_defaults`` of its ``@deploy``.
+"""
+
+from __future__ import annotations
+
+BASE = {
+    # Admin accounts: [{"name": "nguyenvana", "keys": ["ssh-ed25519 AAAA... comment"]}].
+    # They log in by key only and use sudo. The deploy refuses to run on a host when
+    # the account it connects as is not among them: that is how nobody locks out.
+    "admins": [],
+    # Only members of this group may log in over SSH (sshd AllowGroups); admins join it.
+    "ssh_login_group": "ssh-users",
+    # Persistent journal. Level 3 keeps logs at least three months, centrally (the
+    # monitor host) and locally; the size cap protects the disk, raise it on busy hosts.
+    "journal_max_use": "2G",
+    "journal_max_retention": "1year",
+    # Where apt fetches packages: a cache on the province's network (apt-cacher-ng),
+    # so hosts patch from one central source. None leaves apt as it is.
+    "apt_proxy": None,
+    # Security updates install themselves daily from the Debian-Security origin.
+    "unattended_upgrades": True,
+    # Packages that have no place on a public-service server (clear-text or legacy
+    # network services). Removing one a host really needs breaks that host's use of it.
+    "unneeded_packages": ["telnet", "rsh-client", "rsh-redone-client", "talk", "nis", "xinetd",
+                          "avahi-daemon", "cups", "tftp", "ftp"],
+    # NTP servers for systemd-timesyncd; the province's own time source where it has one.
+    "ntp_servers": ["0.debian.pool.ntp.org", "1.debian.pool.ntp.org"],
+}
+
+SSH = {
+    "ssh_port": 22,
+    # Modern algorithms only, all of which pyinfra's client (paramiko) and OpenSSH 9 speak.
+    "ssh_kex": ["sntrup761x25519-sha512@openssh.com", "curve25519-sha256", "curve25519-sha256@libssh.org",
+                "diffie-hellman-group16-sha512", "diffie-hellman-group18-sha512"],
+    "ssh_ciphers": ["chacha20-poly1305@openssh.com", "aes256-gcm@openssh.com", "aes128-gcm@openssh.com",
+                    "aes256-ctr", "aes192-ctr", "aes128-ctr"],
+    "ssh_macs": ["hmac-sha2-512-etm@openssh.com", "hmac-sha2-256-etm@openssh.com", "umac-128-etm@openssh.com"],
+    "ssh_host_key_algorithms": ["ssh-ed25519", "rsa-sha2-512", "rsa-sha2-256"],
+    # Level 3: lock after at most 5 failed attempts; sshd drops the connection after 3.
+    "ssh_max_auth_tries": 3,
+    "ssh_login_grace_seconds": 30,
+    # Level 3: admin sessions lock after 5 minutes idle (3 keep-alives 100 s apart ~ 5 min).
+    "ssh_client_alive_interval": 100,
+    "ssh_client_alive_count_max": 3,
+    "ssh_max_sessions": 4,
+    "ssh_max_startups": "10:30:60",
+}
+
+FIREWALL = {
+    # Networks admins reach SSH from. The deploy refuses to load a firewall that would
+    # not let the connection it is running over back in.
+    "admin_networks": [],
+    # New SSH connections per source address per minute before it is dropped; pyinfra
+    # needs one per host, the test suite a few dozen, a brute force thousands.
+    "ssh_new_per_minute": 30,
+    "ssh_new_burst": 60,
+    # Addresses refused everything (the named set "blocked"); fail2ban adds its own.
+    "blocked_addresses": [],
+    # Ports by role: open to everyone ("public") or to hosts of a group ("from").
+    "web_ports": [80, 443],
+    "postgres_port": 5432,
+    "monitor_ports": [9090, 9093],
+    # Exporters every host runs, reachable from the monitor hosts only.
+    "exporter_ports": [9100],
+}
+
+# Every deploy sees every default: a value one concern sets (the SSH port, the login
+# group) is read by another (the firewall, the accounts) without being typed twice.
+ALL = {**BASE, **SSH, **FIREWALL}

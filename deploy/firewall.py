@@ -1,0 +1,76 @@
+"""nftables: deny by default, per-role allow lists derived from the inventory.
+
+Web ports are open to all on portal and one-stop hosts; PostgreSQL only from the
+portal hosts; exporters only from the monitor hosts; SSH only from the admin
+networks, with new connections rate-limited per source. The ruleset is checked
+with ``nft -c`` before it is loaded, and the deploy refuses a ruleset that would
+not let its own connection back in.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from pyinfra import host, inventory
+from pyinfra.api import deploy
+from pyinfra.operations import apt, server, systemd
+
+from deploy import defaults
+from deploy.controls import named
+from deploy.facts import SshClientAddress
+from deploy.operations import refuse, validated_file
+from deploy.templates import render
+
+
+def addresses_of(group: str) -> list[str]:
+    """The addresses of every inventory host in ``group`` (empty if there is none)."""
+    try:
+        members = inventory.get_group(group)
+    except Exception:  # pyinfra raises when a group is absent
+        return []
+    return sorted({member.data.ssh_hostname or member.name for member in members})
+
+
+def allow_rules(roles: list[str]) -> tuple[list[int], list[dict]]:
+    """Ports open to all, and ports open to a group's hosts, for a host with ``roles``."""
+    data = host.data
+    public = list(data.web_ports) if {"portal", "onestop"} & set(roles) else []
+    rules = []
+    if "db" in roles and addresses_of("portal"):
+        rules.append({"name": "app_hosts", "ports": [data.postgres_port], "sources": addresses_of("portal")})
+    monitors = addresses_of("monitor")
+    if monitors:
+        rules.append({"name": "monitor_hosts", "ports": list(data.exporter_ports), "sources": monitors})
+    if "monitor" in roles:
+        rules.append({"name": "admins_to_monitor", "ports": list(data.monitor_ports),
+                      "sources": list(data.admin_networks)})
+    return public, rules
+
+
+def guard_admin_networks() -> bool:
+    """Refuse the host unless the address this deploy connects from is in the admin networks."""
+    source = host.get_fact(SshClientAddress, _sudo=False)
+    networks = [ipaddress.ip_network(n, strict=False) for n in host.data.admin_networks]
+    if source and any(ipaddress.ip_address(source) in network for network in networks):
+        return True
+    refuse(name="[guard] the deploy's own connection stays allowed",
+           reason=f"this deploy connects from {source or 'an unknown address'}, outside admin_networks "
+                  f"({', '.join(map(str, networks)) or 'none'}): the firewall would shut it out")
+    return False
+
+
+@deploy("Firewall", data_defaults=defaults.ALL)
+def firewall():
+    """nftables ruleset per role (fw-01..04), enabled at boot, loaded only after ``nft -c`` passes."""
+    if not guard_admin_networks():
+        return
+    roles = list(host.data.roles or [])
+    public, rules = allow_rules(roles)
+    apt.packages(name=named("fw-01") + ": nftables", packages=["nftables"], no_recommends=True)
+    ruleset = validated_file(
+        name=named("fw-04") + ": /etc/nftables.conf",
+        content=render("nftables.conf.j2", host.data, roles=roles, public_ports=public, allow=rules),
+        dest="/etc/nftables.conf", check="nft -c -f {path}", mode="600")
+    server.shell(name=named("fw-01") + ": load the ruleset", commands=["nft -f /etc/nftables.conf"],
+                 _if=ruleset.did_change)
+    systemd.service(name=named("fw-01") + ": loaded at boot", service="nftables", enabled=True)

@@ -29,6 +29,7 @@ $(VENV)/.installed: pyproject.toml portal/pyproject.toml
 
 demo: setup
 	$(BIN)/portalops lab up
+	$(BIN)/portalops deploy $$($(BIN)/portalops lab inventory)
 
 test: setup
 	$(BIN)/pytest

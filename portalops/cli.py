@@ -86,6 +86,37 @@ def inventory_pyinfra(table, output, ssh_user, ssh_key):
     click.echo(f"wrote {output}; try: pyinfra {output} exec -- uptime")
 
 
+# --- deploy --------------------------------------------------------------------------------
+
+
+@main.command("deploy")
+@click.argument("inventory")
+@click.option("--limit", multiple=True, help="Only these hosts or groups (repeatable).")
+@click.option("--dry", is_flag=True, help="Show what would change; change nothing.")
+@click.option("--diff", is_flag=True, help="Show the differences of changed files.")
+@click.option("--data", multiple=True, metavar="KEY=VALUE",
+              help="Override a deploy default for every host, e.g. ssh_max_auth_tries=4 (JSON values).")
+def deploy_command(inventory, limit, dry, diff, data):
+    """Provision and harden every host of INVENTORY (a pyinfra inventory file) in parallel.
+
+    Runs deploy/site.py with pyinfra, then lists each host: unchanged, changed, failed (and
+    at which control), or unreachable. Exits 1 if any host failed or was unreachable.
+    """
+    from deploy.run import deploy
+
+    outcomes = deploy(inventory, limit, dry, diff, data)
+    verb = "would change" if dry else "changed"
+    click.echo(render_table(["host", "state", verb, "unchanged", "failed at"], [
+        (o.name, o.state if not dry or o.state == "unreachable" else ("would change" if o.changed else "unchanged"),
+         o.changed, o.unchanged, o.failed[0] if o.failed else "") for o in outcomes]))
+    bad = [o for o in outcomes if o.state in ("failed", "unreachable")]
+    total = sum(o.changed for o in outcomes)
+    click.echo(f"{len(outcomes)} hosts, {total} operations {verb}, {len(bad)} failed or unreachable"
+               + (f": {', '.join(o.name for o in bad)}" if bad else ""))
+    if bad:
+        sys.exit(1)
+
+
 # --- portal --------------------------------------------------------------------------------
 
 
@@ -202,6 +233,14 @@ def lab_ssh(host, command):
         raise click.ClickException(f"no lab host {host!r}; lab hosts: {known}")
     argv = ssh_command(by_name[host].address, *command, batch=False)
     os.execvp(argv[0], argv)
+
+
+@lab.command("inventory")
+def lab_inventory():
+    """Print the path of the lab's pyinfra inventory (for portalops deploy or pyinfra)."""
+    if not settings.INVENTORY_FILE.exists():
+        raise click.ClickException("no lab is up (portalops lab up)")
+    click.echo(settings.INVENTORY_FILE)
 
 
 @lab.command("down")

@@ -1,0 +1,138 @@
+"""Run the whole deploy with pyinfra and sum it up per host.
+
+``portalops deploy`` is plain pyinfra (``pyinfra -y INVENTORY deploy/site.py``)
+with its human log on standard error and its JSON results read back, so that
+the summary names every host that changed, failed, or could not be reached.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import threading
+from fnmatch import fnmatch
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SITE = Path(__file__).with_name("site.py")
+PYINFRA = str(Path(sys.executable).with_name("pyinfra"))
+# pyinfra's log lines this summary reads: a host it could not reach, the operation it
+# starts, a host on which that operation failed.
+UNREACHABLE = re.compile(r"^\s*\[(?P<host>[^\]]+)\]\s+Could not connect \((?P<why>.*)\)")
+STARTING = re.compile(r"^--> Starting operation: (?P<op>.*?)\s*$")
+FAILED = re.compile(r"^\s*\[(?P<host>[^\]]+)\]\s+Error\b")
+
+
+@dataclass
+class HostOutcome:
+    """What the deploy did on one host."""
+
+    name: str
+    changed: int = 0
+    unchanged: int = 0
+    failed: list[str] = field(default_factory=list)
+    unreachable: str = ""  # why pyinfra could not connect, if it could not
+
+    @property
+    def state(self) -> str:
+        """One word for the summary: unreachable, failed, changed or unchanged."""
+        if self.unreachable:
+            return "unreachable"
+        if self.failed:
+            return "failed"
+        return "changed" if self.changed else "unchanged"
+
+
+def inventory_hosts(inventory: str, limit: list[str]) -> list[str]:
+    """The hosts pyinfra would target (by name, group or glob in ``limit``), in inventory order."""
+    result = subprocess.run([PYINFRA, inventory, "debug-inventory", "--json"], capture_output=True, text=True,
+                            cwd="/")
+    if result.returncode != 0:
+        raise RuntimeError(f"pyinfra cannot load {inventory}: {result.stderr.strip()[-1500:]}")
+    hosts = json.loads(result.stdout)
+    return [h["name"] for h in hosts
+            if not limit or any(fnmatch(name, pattern) for name in [h["name"], *h["groups"]] for pattern in limit)]
+
+
+def summarise(hosts: list[str], output: dict, log: "LogFindings", dry: bool) -> list[HostOutcome]:
+    """Per-host outcomes from pyinfra's JSON (its results, or the plan of a dry run) and its log."""
+    outcomes = {name: HostOutcome(name, unreachable=log.unreachable.get(name, ""),
+                                  failed=list(log.failed.get(name, []))) for name in hosts}
+    if dry:
+        for op in output.get("plan", []):
+            for name in set(op.get("hosts_with_change", []) + op.get("hosts_with_conditional_change", [])):
+                outcomes[name].changed += 1
+        return list(outcomes.values())
+    for op in (output.get("results") or {}).get("operations", []):
+        for name in op.get("success", []):
+            outcomes[name].changed += 1
+        for name in op.get("no_change", []):
+            outcomes[name].unchanged += 1
+        for name in op.get("error", []):
+            if op["name"] not in outcomes[name].failed:
+                outcomes[name].failed.append(op["name"])
+    return list(outcomes.values())
+
+
+@dataclass
+class LogFindings:
+    """What pyinfra's log says per host: why it was unreachable, which operations failed."""
+
+    unreachable: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, list[str]] = field(default_factory=dict)
+    operation: str = ""
+
+    def read(self, line: str) -> None:
+        """Take one log line into account."""
+        if match := STARTING.match(line):
+            self.operation = match["op"]
+        elif match := UNREACHABLE.match(line):
+            self.unreachable[match["host"]] = match["why"]
+        elif (match := FAILED.match(line)) and self.operation:
+            ops = self.failed.setdefault(match["host"], [])
+            if self.operation not in ops:
+                ops.append(self.operation)
+
+
+def deploy(inventory: str, limit: list[str] = (), dry: bool = False, diff: bool = False,
+           data: list[str] = ()) -> list[HostOutcome]:
+    """Run deploy/site.py on the inventory's hosts; pyinfra's log goes to standard error.
+
+    + inventory: a pyinfra inventory file
+    + limit: host or group names to restrict to
+    + dry, diff: pyinfra's --dry and --diff
+    + data: ``key=value`` overrides for every host (values parsed as JSON where they are)
+    """
+    inventory = str(Path(inventory).resolve()) if Path(inventory).exists() else inventory
+    hosts = inventory_hosts(inventory, list(limit))
+    argv = [PYINFRA, "-y", "--json", *(["--dry"] if dry else []), *(["--diff"] if diff else []),
+            *[a for l in limit for a in ("--limit", l)], *[a for d in data for a in ("--data", d)],
+            inventory, str(SITE)]
+    log = LogFindings()
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd="/") as run:
+        # pyinfra's log passes through as it comes; the JSON on stdout is read at the end.
+        stdout_reader = _Reader(run.stdout)
+        for line in run.stderr:
+            sys.stderr.write(line)
+            log.read(line)
+        stdout = stdout_reader.text()
+    try:
+        output = json.loads(stdout) if stdout.strip() else {}
+    except json.JSONDecodeError:
+        output = {}
+    return summarise(hosts, output, log, dry)
+
+
+class _Reader:
+    """Reads a pipe to its end in a thread, so neither of two pipes blocks the other."""
+
+    def __init__(self, pipe):
+        self.chunks: list[str] = []
+        self.thread = threading.Thread(target=lambda: self.chunks.append(pipe.read()), daemon=True)
+        self.thread.start()
+
+    def text(self) -> str:
+        self.thread.join()
+        return "".join(self.chunks)

@@ -68,6 +68,66 @@ FIREWALL = {
     "exporter_ports": [9100],
 }
 
+KERNEL = {
+    # Network stack hardening; these apply in a container too (it has its own stack).
+    # ip_forward is left alone: turning it off breaks hosts that route (containers, VPN).
+    "sysctl_net": {
+        "net.ipv4.conf.all.rp_filter": 1,
+        "net.ipv4.conf.default.rp_filter": 1,
+        "net.ipv4.conf.all.accept_redirects": 0,
+        "net.ipv4.conf.default.accept_redirects": 0,
+        "net.ipv4.conf.all.secure_redirects": 0,
+        "net.ipv4.conf.all.send_redirects": 0,
+        "net.ipv4.conf.default.send_redirects": 0,
+        "net.ipv4.conf.all.accept_source_route": 0,
+        "net.ipv4.conf.all.log_martians": 1,
+        "net.ipv4.icmp_echo_ignore_broadcasts": 1,
+        "net.ipv4.icmp_ignore_bogus_error_responses": 1,
+        "net.ipv4.tcp_syncookies": 1,
+        "net.ipv6.conf.all.accept_redirects": 0,
+        "net.ipv6.conf.default.accept_redirects": 0,
+        "net.ipv6.conf.all.accept_source_route": 0,
+    },
+    # Kernel hardening outside net.*: only a VM or bare metal can set these.
+    "sysctl_kernel": {
+        "kernel.kptr_restrict": 2,
+        "kernel.dmesg_restrict": 1,
+        "kernel.yama.ptrace_scope": 1,
+        "kernel.randomize_va_space": 2,
+        "kernel.unprivileged_bpf_disabled": 1,
+        "fs.protected_hardlinks": 1,
+        "fs.protected_symlinks": 1,
+        "fs.suid_dumpable": 0,
+    },
+    # File systems and protocols no portal server mounts or speaks.
+    "blacklisted_modules": ["cramfs", "freevxfs", "jffs2", "hfs", "hfsplus", "udf", "dccp", "sctp", "rds", "tipc"],
+}
+
+ACCOUNTS = {
+    # Level 3: lock an account after at most 5 failed logins, for 15 minutes.
+    "faillock_deny": 5,
+    "faillock_unlock_seconds": 900,
+    # Level 3: disable accounts inactive for more than 45 days (password-based ones).
+    "inactive_days": 45,
+    "password_max_days": 90,
+    "password_min_days": 1,
+    "umask": "027",
+    # Level 3: sessions lock after 15 minutes idle, admins' after 5; servers have admins only.
+    "shell_timeout_seconds": 300,
+    # Set-user-ID bits removed from programs no server user needs to run as root.
+    "suid_removed": ["/usr/bin/chfn", "/usr/bin/chsh", "/usr/bin/newgrp"],
+    # Sensitive files and the modes they keep.
+    "file_modes": {"/etc/shadow": "640", "/etc/gshadow": "640", "/etc/passwd": "644", "/etc/group": "644",
+                   "/etc/crontab": "600", "/etc/ssh/sshd_config": "600"},
+}
+
+INTRUSION = {
+    # fail2ban: ban after this many failures within the window, for this long.
+    "fail2ban_max_retry": 5,
+    "fail2ban_find_seconds": 600,
+    "fail2ban_ban_seconds": 3600,
+}
+
 # Every deploy sees every default: a value one concern sets (the SSH port, the login
 # group) is read by another (the firewall, the accounts) without being typed twice.
-ALL = {**BASE, **SSH, **FIREWALL}
+ALL = {**BASE, **SSH, **FIREWALL, **KERNEL, **ACCOUNTS, **INTRUSION}

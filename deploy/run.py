@@ -61,8 +61,10 @@ def summarise(hosts: list[str], output: dict, log: "LogFindings", dry: bool) -> 
     outcomes = {name: HostOutcome(name, unreachable=log.unreachable.get(name, ""),
                                   failed=list(log.failed.get(name, []))) for name in hosts}
     if dry:
+        # Operations that run only if an earlier one changes something ("conditional")
+        # are not counted: the earlier one already is.
         for op in output.get("plan", []):
-            for name in set(op.get("hosts_with_change", []) + op.get("hosts_with_conditional_change", [])):
+            for name in op.get("hosts_with_change", []):
                 outcomes[name].changed += 1
         return list(outcomes.values())
     for op in (output.get("results") or {}).get("operations", []):
@@ -107,11 +109,13 @@ def deploy(inventory: str, limit: list[str] = (), dry: bool = False, diff: bool 
     """
     inventory = str(Path(inventory).resolve()) if Path(inventory).exists() else inventory
     hosts = inventory_hosts(inventory, list(limit))
-    argv = [PYINFRA, "-y", "--json", *(["--dry"] if dry else []), *(["--diff"] if diff else []),
+    # With -y pyinfra skips change detection, so a dry run goes without it.
+    argv = [PYINFRA, "--json", *(["--dry"] if dry else ["-y"]), *(["--diff"] if diff else []),
             *[a for l in limit for a in ("--limit", l)], *[a for d in data for a in ("--data", d)],
             inventory, str(SITE)]
     log = LogFindings()
-    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd="/") as run:
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                          text=True, cwd="/") as run:
         # pyinfra's log passes through as it comes; the JSON on stdout is read at the end.
         stdout_reader = _Reader(run.stdout)
         for line in run.stderr:

@@ -1,0 +1,172 @@
+"""The deploy on real lab hosts: it converges, changes nothing the second time, tells the
+truth when dry, hardens what it says it hardens, and never locks its operator out.
+
+These tests own the lab: they bring it up fresh, deploy, and take it down at the end.
+"""
+
+import hashlib
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import testinfra
+
+from lab import settings
+from lab.ssh import run_on
+
+pytestmark = pytest.mark.lab
+
+PORTALOPS = str(Path(sys.executable).with_name("portalops"))
+SIZE = ["--topology", "2020", "--districts", "1", "--communes", "1"]
+HOSTS = ["portal-1", "db-1", "monitor-1", "huyen-thanh-hoa", "xa-thanh-hoa-01"]
+ADDRESS = {"portal-1": "198.18.0.10", "db-1": "198.18.0.11", "monitor-1": "198.18.0.12",
+           "huyen-thanh-hoa": "198.18.1.1", "xa-thanh-hoa-01": "198.18.2.1"}
+
+
+def portalops(*args):
+    return subprocess.run([PORTALOPS, *args], capture_output=True, text=True, timeout=1200)
+
+
+def deploy(*args):
+    result = portalops("deploy", str(settings.INVENTORY_FILE), *args)
+    rows = {}
+    for line in result.stdout.splitlines()[1:-1]:
+        cells = re.split(r"\s{2,}", line.strip())
+        rows[cells[0]] = cells[1:]
+    return result, rows
+
+
+def host(name):
+    return testinfra.get_host(f"ssh://{name}?ssh_config={settings.SSH_CONFIG}", sudo=True)
+
+
+def remote_sha(name, path):
+    return run_on(ADDRESS[name], f"sudo sha256sum {path}").stdout.split()[0]
+
+
+@pytest.fixture(scope="module")
+def converged():
+    portalops("lab", "down")
+    up = portalops("lab", "up", *SIZE)
+    assert up.returncode == 0, up.stderr
+    first = deploy()
+    yield first
+    portalops("lab", "down")
+
+
+def test_a_fresh_lab_converges_with_no_error(converged):
+    result, rows = converged
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    assert sorted(rows) == sorted(HOSTS)
+    assert all(row[0] == "changed" for row in rows.values())
+
+
+def test_a_second_run_changes_nothing(converged):
+    result, rows = deploy()
+    assert result.returncode == 0
+    assert {name: row[0] for name, row in rows.items()} == {name: "unchanged" for name in HOSTS}
+    assert "0 operations changed" in result.stdout
+
+
+def test_a_dry_run_shows_the_drift_and_changes_nothing(converged):
+    run_on(ADDRESS["xa-thanh-hoa-01"], "sudo rm /etc/apt/apt.conf.d/20auto-upgrades")
+    result, rows = deploy("--dry")
+    assert rows["xa-thanh-hoa-01"][0] == "would change" and rows["portal-1"][0] == "unchanged"
+    assert not host("xa-thanh-hoa-01").file("/etc/apt/apt.conf.d/20auto-upgrades").exists
+    result, rows = deploy()
+    assert rows["xa-thanh-hoa-01"][0] == "changed"
+    assert host("xa-thanh-hoa-01").file("/etc/apt/apt.conf.d/20auto-upgrades").exists
+
+
+@pytest.mark.parametrize("name", HOSTS)
+def test_sshd_runs_hardened(converged, name):
+    effective = host(name).check_output("sshd -T")
+    for setting in ("permitrootlogin no", "passwordauthentication no", "kbdinteractiveauthentication no",
+                    "maxauthtries 3", "allowgroups ssh-users", "x11forwarding no", "clientaliveinterval 100"):
+        assert setting in effective
+    assert "ciphers chacha20-poly1305@openssh.com," in effective and "cbc" not in effective
+
+
+def test_root_login_is_refused(converged):
+    key = settings.OPERATOR_KEY
+    login = subprocess.run(["ssh", "-i", str(key), "-o", f"UserKnownHostsFile={settings.KNOWN_HOSTS}",
+                            "-o", "BatchMode=yes", "root@198.18.0.10", "true"], capture_output=True, text=True)
+    assert login.returncode == 255 and "Permission denied (publickey)" in login.stderr
+
+
+def test_password_login_is_refused(converged):
+    login = subprocess.run(["ssh", "-o", f"UserKnownHostsFile={settings.KNOWN_HOSTS}", "-o", "BatchMode=yes",
+                            "-o", "PubkeyAuthentication=no", f"{settings.SSH_USER}@198.18.0.10", "true"],
+                           capture_output=True, text=True)
+    assert "Permission denied (publickey)" in login.stderr  # no password method is even offered
+
+
+def test_the_admin_keeps_key_login_and_sudo(converged):
+    assert host("db-1").user().name == "root"
+    assert host("db-1").user(settings.SSH_USER).groups == ["portalops", "sudo", "ssh-users"] or \
+        set(host("db-1").user(settings.SSH_USER).groups) >= {"sudo", "ssh-users"}
+
+
+def test_the_journal_is_persistent_and_updates_are_unattended(converged):
+    node = host("huyen-thanh-hoa")
+    assert node.file("/var/log/journal").is_directory
+    assert "Storage=persistent" in node.file("/etc/systemd/journald.conf").content_string
+    assert node.package("unattended-upgrades").is_installed
+    assert not node.package("telnet").is_installed
+
+
+def test_the_firewall_denies_by_default_and_allows_per_role(converged):
+    rules = host("db-1").check_output("nft list table inet portalops")
+    assert "policy drop" in rules
+    assert re.search(r"tcp dport 5432 ip saddr @allow_app_hosts accept", rules)
+    assert "198.18.0.10" in rules  # the portal host, from the inventory
+    web = host("portal-1").check_output("nft list table inet portalops")
+    assert "tcp dport 443 accept" in web and "5432" not in web
+
+
+def test_postgres_port_is_reachable_from_the_portal_host_only(converged):
+    # A listener stands in for PostgreSQL until the database deploy lands.
+    run_on(ADDRESS["db-1"], "sudo systemd-run --unit=port-probe python3 -m http.server 5432")
+    try:
+        probe = "timeout 3 bash -c '</dev/tcp/198.18.0.11/5432' && echo open || echo closed"
+        assert run_on(ADDRESS["portal-1"], probe).stdout.strip() == "open"
+        assert run_on(ADDRESS["xa-thanh-hoa-01"], probe).stdout.strip() == "closed"
+    finally:
+        run_on(ADDRESS["db-1"], "sudo systemctl stop port-probe")
+
+
+def test_ssh_is_closed_to_hosts_outside_the_admin_networks(converged):
+    probe = "timeout 3 bash -c '</dev/tcp/198.18.0.11/22' && echo open || echo closed"
+    assert run_on(ADDRESS["xa-thanh-hoa-01"], probe).stdout.strip() == "closed"
+
+
+def test_a_broken_sshd_value_is_caught_before_reload_and_access_is_kept(converged):
+    before = remote_sha("portal-1", "/etc/ssh/sshd_config")
+    result, rows = deploy("--limit", "portal-1", "--data", "ssh_max_auth_tries=lots")
+    assert result.returncode == 1
+    assert rows["portal-1"][0] == "failed" and "[ssh-04]" in rows["portal-1"][-1]
+    assert remote_sha("portal-1", "/etc/ssh/sshd_config") == before
+    assert not host("portal-1").file("/etc/ssh/sshd_config.portalops-new").exists
+    assert run_on(ADDRESS["portal-1"], "true").returncode == 0
+
+
+def test_a_firewall_that_would_shut_out_the_deploy_is_refused(converged):
+    result, rows = deploy("--limit", "monitor-1", "--data", 'admin_networks=["198.19.255.0/24"]')
+    assert rows["monitor-1"][0] == "failed" and "[guard]" in rows["monitor-1"][-1]
+    assert "outside admin_networks" in result.stderr
+    assert run_on(ADDRESS["monitor-1"], "true").returncode == 0
+
+
+def test_an_unreachable_host_is_named_and_the_others_still_converge(converged):
+    pid = (settings.HOSTS_DIR / "xa-thanh-hoa-01" / "nspawn.pid").read_text().strip()
+    subprocess.run(["kill", pid])
+    try:
+        result, rows = deploy()
+        assert result.returncode == 1
+        assert rows["xa-thanh-hoa-01"][0] == "unreachable"
+        assert all(rows[name][0] == "unchanged" for name in HOSTS if name != "xa-thanh-hoa-01")
+        assert "failed or unreachable: xa-thanh-hoa-01" in result.stdout
+    finally:
+        portalops("lab", "up", *SIZE)

@@ -41,6 +41,17 @@ CONTROLS = {c.id: c for c in [
     Control("fw-02", "SSH from admin networks only, new connections rate-limited"),
     Control("fw-03", "Named set of blocked addresses"),
     Control("fw-04", "Firewall rules validated (nft -c) before they are loaded"),
+    Control("os-01", "Network stack hardened (sysctl net.*)"),
+    Control("os-02", "Kernel hardened (sysctl kernel.*, fs.*)", container=False),
+    Control("os-03", "Unused file systems and protocols cannot load", container=False),
+    Control("os-04", "Core dumps off"),
+    Control("acc-01", "Accounts lock after 5 failed logins (pam_faillock)"),
+    Control("acc-02", "Password ageing and inactive accounts disabled after 45 days"),
+    Control("acc-03", "Restrictive umask and idle shells closed"),
+    Control("acc-04", "Sensitive files keep strict modes"),
+    Control("acc-05", "Set-user-ID bits removed where not needed"),
+    Control("ids-01", "auditd records identity, sudo, time and config changes", container=False),
+    Control("ids-02", "fail2ban bans SSH brute force (systemd journal backend)"),
 ]}
 
 

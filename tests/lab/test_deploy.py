@@ -170,3 +170,34 @@ def test_an_unreachable_host_is_named_and_the_others_still_converge(converged):
         assert "failed or unreachable: xa-thanh-hoa-01" in result.stdout
     finally:
         portalops("lab", "up", *SIZE)
+
+
+def test_network_sysctls_apply_and_kernel_ones_are_reported_not_applicable_in_a_container(converged):
+    node = host("portal-1")
+    assert node.sysctl("net.ipv4.conf.all.accept_redirects") == 0
+    assert node.sysctl("net.ipv4.tcp_syncookies") == 1
+    assert "kernel.kptr_restrict" not in node.file("/etc/sysctl.d/90-portalops.conf").content_string
+    result, _ = converged
+    for control in ("[os-02]", "[os-03]", "[ids-01]", "[base-04]"):
+        assert re.search(rf"\[portal-1\] {re.escape(control)} .*: not applicable in a container, skipped",
+                         result.stderr)
+
+
+def test_accounts_lock_out_after_five_failures_and_age_and_time_out(converged):
+    node = host("huyen-thanh-hoa")
+    assert "pam_faillock.so preauth" in node.file("/etc/pam.d/common-auth").content_string
+    assert "deny = 5" in node.file("/etc/security/faillock.conf").content_string
+    defs = node.file("/etc/login.defs").content_string
+    assert re.search(r"^UMASK\t027$", defs, re.M) and re.search(r"^PASS_MAX_DAYS\t90$", defs, re.M)
+    assert "INACTIVE=45" in node.file("/etc/default/useradd").content_string
+    assert "TMOUT=300" in node.file("/etc/profile.d/portalops-session.sh").content_string
+    assert node.file("/etc/shadow").mode == 0o640
+    assert not node.file("/usr/bin/chsh").mode & 0o4000 and node.file("/usr/bin/sudo").mode & 0o4000
+
+
+def test_fail2ban_watches_sshd_on_the_journal_and_never_bans_the_admin_network(converged):
+    node = host("db-1")
+    assert node.service("fail2ban").is_running
+    status = node.check_output("fail2ban-client status sshd")
+    assert "_SYSTEMD_UNIT=sshd.service" in status
+    assert "198.18.0.1\n" in node.check_output("fail2ban-client get sshd ignoreip")

@@ -1,0 +1,105 @@
+"""Certificates for the web servers: the province's own, or a lab CA this module keeps.
+
+The CA's private key never leaves the controller: it lives in ``tls_ca_dir``
+(mode 0700, outside the work tree) and signs one certificate per host, whose
+names are the host's name and address from the inventory. An issued
+certificate is kept and reused until it nears its end or its names change, so a
+second deploy uploads nothing new.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import os
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+CA_DAYS = 3650
+HOST_DAYS = 397  # the longest a browser accepts
+RENEW_DAYS = 30
+
+
+def _private(path: Path, data: bytes) -> None:
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    path.write_bytes(data)
+
+
+def _key_bytes(key) -> bytes:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def ensure_ca(directory: Path, name: str = "portalops lab CA") -> tuple[x509.Certificate, object]:
+    """The CA certificate and key in ``directory``, created once."""
+    directory.mkdir(parents=True, exist_ok=True)
+    directory.chmod(0o700)
+    cert_path, key_path = directory / "ca.pem", directory / "ca.key"
+    if cert_path.exists() and key_path.exists():
+        return (x509.load_pem_x509_certificate(cert_path.read_bytes()),
+                serialization.load_pem_private_key(key_path.read_bytes(), None))
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=CA_DAYS))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                         content_commitment=False, key_encipherment=False, data_encipherment=False,
+                                         key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
+            .sign(key, hashes.SHA256()))
+    _private(key_path, _key_bytes(key))
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return cert, key
+
+
+def _names(cert: x509.Certificate) -> set[str]:
+    sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    return {str(v) for v in sans.get_values_for_type(x509.DNSName)} | {
+        str(v) for v in sans.get_values_for_type(x509.IPAddress)}
+
+
+def host_certificate(directory: Path, host_name: str, address: str) -> tuple[str, str, str]:
+    """(certificate chain PEM, key PEM, CA PEM) for a host, issued once and reused."""
+    ca_cert, ca_key = ensure_ca(directory)
+    issued = directory / "issued"
+    issued.mkdir(exist_ok=True)
+    cert_path, key_path = issued / f"{host_name}.pem", issued / f"{host_name}.key"
+    wanted = {host_name, address}
+    now = datetime.datetime.now(datetime.timezone.utc)
+    if cert_path.exists() and key_path.exists():
+        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+        if _names(cert) == wanted and cert.not_valid_after_utc - now > datetime.timedelta(days=RENEW_DAYS):
+            return _chain(cert_path, ca_cert), key_path.read_text(), _pem(ca_cert)
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host_name)]))
+            .issuer_name(ca_cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=HOST_DAYS))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(host_name),
+                                                        x509.IPAddress(ipaddress.ip_address(address))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    _private(key_path, _key_bytes(key))
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return _chain(cert_path, ca_cert), key_path.read_text(), _pem(ca_cert)
+
+
+def _pem(cert: x509.Certificate) -> str:
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def _chain(cert_path: Path, ca_cert: x509.Certificate) -> str:
+    return cert_path.read_text() + _pem(ca_cert)
+
+
+def default_ca_dir() -> Path:
+    """Where the lab CA lives unless the data says otherwise (outside any work tree)."""
+    return Path(os.environ.get("PORTALOPS_CA_DIR", Path.home() / ".local/share/portalops/ca"))

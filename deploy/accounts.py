@@ -8,6 +8,7 @@ from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.facts.files import File, FindInFile
 from pyinfra.operations import files, server
+from pyinfra.operations.util import any_changed
 
 from deploy import defaults
 from deploy.controls import named
@@ -53,7 +54,7 @@ def accounts():
     else:
         server.shell(name=named("acc-01") + ": PAM stacks refreshed",
                      commands=["pam-auth-update --package --enable portalops-faillock portalops-faillock-notify"],
-                     _if=[p.did_change for p in profiles])
+                     _if=any_changed(*profiles))
 
     for key, value in (("PASS_MAX_DAYS", data.password_max_days), ("PASS_MIN_DAYS", data.password_min_days),
                        ("UMASK", data.umask), ("ENCRYPT_METHOD", "YESCRYPT")):

@@ -52,6 +52,11 @@ CONTROLS = {c.id: c for c in [
     Control("acc-05", "Set-user-ID bits removed where not needed"),
     Control("ids-01", "auditd records identity, sudo, time and config changes", container=False),
     Control("ids-02", "fail2ban bans SSH brute force (systemd journal backend)"),
+    Control("web-01", "TLS 1.2/1.3 only, Mozilla intermediate ciphers, HSTS"),
+    Control("web-02", "Security headers and no server version"),
+    Control("web-03", "Upload size fits dossier attachments, rate limits on login and submission"),
+    Control("web-04", "WAF (ModSecurity, OWASP CRS) blocks attacks before the portal"),
+    Control("web-05", "nginx configuration validated (nginx -t) before reload"),
 ]}
 
 

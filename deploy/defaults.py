@@ -128,6 +128,29 @@ INTRUSION = {
     "fail2ban_ban_seconds": 3600,
 }
 
+WEB = {
+    # Where nginx sends requests: the portal's gunicorn on the same host.
+    "web_upstream": "127.0.0.1:8000",
+    # The province's certificate and key (paths on the controller, PEM); without them the
+    # deploy issues one from a lab CA it keeps in tls_ca_dir (default ~/.local/share/portalops/ca).
+    "tls_certificate_file": None,
+    "tls_key_file": None,
+    "tls_ca_dir": None,
+    # OCSP stapling needs a CA with a responder: on for the province's CA, off for the lab CA.
+    "tls_ocsp_stapling": False,
+    "hsts_max_age": 63072000,
+    # Dossier attachments: a scanned certificate runs to a few MB; the portal and nginx take
+    # their limits from these two numbers (a 1 KB limit would break every upload).
+    "upload_max_mb_per_file": 20,
+    "upload_max_files": 10,
+    # Requests per minute per client address before nginx answers 429.
+    "login_rate_per_minute": 20,
+    "submit_rate_per_minute": 30,
+    # ModSecurity with the OWASP Core Rule Set in front of the portal.
+    "waf": True,
+    "waf_paranoia_level": 1,
+}
+
 # Every deploy sees every default: a value one concern sets (the SSH port, the login
 # group) is read by another (the firewall, the accounts) without being typed twice.
-ALL = {**BASE, **SSH, **FIREWALL, **KERNEL, **ACCOUNTS, **INTRUSION}
+ALL = {**BASE, **SSH, **FIREWALL, **KERNEL, **ACCOUNTS, **INTRUSION, **WEB}

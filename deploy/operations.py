@@ -17,7 +17,7 @@ from pyinfra.facts.server import Date
 
 @operation()
 def validated_file(content: str, dest: str, check: str, mode: str = "644", user: str = "root",
-                   group: str = "root"):
+                   group: str = "root", in_place: bool = False):
     """
     Write ``content`` to ``dest`` only if ``check`` accepts it; otherwise keep the old file and fail.
 
@@ -25,6 +25,8 @@ def validated_file(content: str, dest: str, check: str, mode: str = "644", user:
     + dest: remote path
     + check: shell command that exits 0 for a good file; ``{path}`` is the candidate's path
     + mode, user, group: the file's permissions and owner
+    + in_place: the check reads the file where it will live (``nginx -t`` reads every
+      included file); the old file is put back if the check fails
 
     The candidate is uploaded beside ``dest``, checked, then renamed over ``dest`` in
     one step, so a bad value never reaches the running service and no half-written
@@ -44,6 +46,13 @@ def validated_file(content: str, dest: str, check: str, mode: str = "644", user:
     quoted, target = shlex.quote(candidate), shlex.quote(dest)
     yield FileUploadCommand(StringIO(content), candidate)
     yield f"chown {user}:{group} {quoted} && chmod {mode} {quoted}"
+    if in_place:
+        old = shlex.quote(f"{dest}.portalops-old")
+        yield (f"if [ -e {target} ]; then cp -p {target} {old}; else rm -f {old}; fi; mv -f {quoted} {target}; "
+               f"if {check.format(path=target)}; then rm -f {old}; "
+               f"else if [ -e {old} ]; then mv -f {old} {target}; else rm -f {target}; fi; "
+               f"echo 'refused: {dest} not changed, the check failed' >&2; exit 1; fi")
+        return
     yield (f"if {check.format(path=quoted)}; then mv -f {quoted} {target}; "
            f"else rm -f {quoted}; echo 'refused: {dest} not changed, the check failed' >&2; exit 1; fi")
 

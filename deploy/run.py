@@ -126,7 +126,13 @@ def deploy(inventory: str, limit: list[str] = (), dry: bool = False, diff: bool 
         output = json.loads(stdout) if stdout.strip() else {}
     except json.JSONDecodeError:
         output = {}
-    return summarise(hosts, output, log, dry)
+    outcomes = summarise(hosts, output, log, dry)
+    if run.returncode and not any(o.failed or o.unreachable for o in outcomes):
+        # pyinfra stopped without saying on which host (a crash in the deploy code): no
+        # host may be reported as fine.
+        for outcome in outcomes:
+            outcome.failed.append(f"pyinfra stopped (exit {run.returncode}); see its log above")
+    return outcomes
 
 
 class _Reader:

@@ -1,8 +1,11 @@
 """The whole deploy: ``pyinfra INVENTORY deploy/site.py`` (or ``portalops deploy INVENTORY``).
 
 Every host gets the base, SSH, firewall, kernel, accounts and intrusion
-hardening; the role-specific deploys come after them.
+hardening; then each role's own: nginx with TLS and the WAF on portal and
+one-stop hosts.
 """
+
+from pyinfra import host
 
 from deploy.accounts import accounts
 from deploy.base import base
@@ -10,6 +13,7 @@ from deploy.firewall import firewall
 from deploy.intrusion import intrusion
 from deploy.kernel import kernel
 from deploy.ssh import ssh
+from deploy.web import web
 
 base()
 ssh()
@@ -17,3 +21,7 @@ firewall()
 kernel()
 accounts()
 intrusion()
+
+roles = set(host.data.roles or [])
+if {"portal", "onestop"} & roles:
+    web()

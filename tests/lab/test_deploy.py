@@ -201,3 +201,74 @@ def test_fail2ban_watches_sshd_on_the_journal_and_never_bans_the_admin_network(c
     status = node.check_output("fail2ban-client status sshd")
     assert "_SYSTEMD_UNIT=sshd.service" in status
     assert "198.18.0.1\n" in node.check_output("fail2ban-client get sshd ignoreip")
+
+
+
+def https(path, host_name="portal-1", **kwargs):
+    """An HTTPS request to a lab web host, checking its certificate against the lab CA."""
+    import httpx
+
+    from deploy.tls import default_ca_dir
+
+    address = ADDRESS[host_name]
+    transport = httpx.HTTPTransport(verify=str(default_ca_dir() / "ca.pem"))
+    with httpx.Client(transport=transport, timeout=10) as client:
+        return client.get(f"https://{address}{path}", **kwargs)
+
+
+def test_portal_and_one_stop_hosts_serve_tls_from_the_lab_ca_with_security_headers(converged):
+    for name in ("portal-1", "xa-thanh-hoa-01"):
+        response = https("/", name)
+        assert response.status_code == 502  # TLS and nginx answer; the app lands with its own deploy
+        assert response.headers["strict-transport-security"] == "max-age=63072000"
+        assert response.headers["x-frame-options"] == "DENY" and response.headers["server"] == "nginx"
+    assert not host("db-1").package("nginx").is_installed
+
+
+def test_tls_below_1_2_is_refused(converged):
+    import socket
+    import ssl
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    context.minimum_version = context.maximum_version = ssl.TLSVersion.TLSv1_1
+    context.set_ciphers("ALL:@SECLEVEL=0")
+    with socket.create_connection((ADDRESS["portal-1"], 443), timeout=5) as raw:
+        with pytest.raises(ssl.SSLError):
+            context.wrap_socket(raw)
+
+
+def test_the_waf_blocks_a_classic_injection_and_lets_plain_requests_through(converged):
+    assert https("/api/procedures", params={"q": "1' OR '1'='1' --"}).status_code == 403
+    assert https("/", params={"q": "<script>alert(1)</script>"}).status_code == 403
+    assert https("/api/procedures", params={"q": "khai sinh"}).status_code == 502
+
+
+def test_http_redirects_to_https(converged):
+    import httpx
+
+    response = httpx.get(f"http://{ADDRESS['portal-1']}/dossiers/x", follow_redirects=False)
+    assert response.status_code == 301 and response.headers["location"].startswith("https://")
+
+
+def test_nginx_refuses_a_body_larger_than_every_attachment_together(converged):
+    import socket
+    import ssl
+
+    from deploy.tls import default_ca_dir
+
+    context = ssl.create_default_context(cafile=str(default_ca_dir() / "ca.pem"))
+    context.check_hostname = False
+    with socket.create_connection((ADDRESS["portal-1"], 443), timeout=10) as raw:
+        with context.wrap_socket(raw) as tls:
+            tls.sendall(b"POST /api/dossiers HTTP/1.1\r\nHost: portal-1\r\nContent-Type: multipart/form-data; "
+                        b"boundary=x\r\nContent-Length: 400000000\r\n\r\n")
+            assert tls.recv(100).startswith(b"HTTP/1.1 413")
+
+
+def test_the_lab_ca_key_stays_on_the_controller_with_mode_0600(converged):
+    from deploy.tls import default_ca_dir
+
+    assert (default_ca_dir() / "ca.key").stat().st_mode & 0o777 == 0o600
+    assert not host("portal-1").file("/etc/ssl/portalops/ca.key").exists
+    assert host("portal-1").file("/etc/ssl/portalops/server.key").mode == 0o600

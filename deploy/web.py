@@ -1,0 +1,73 @@
+"""nginx in front of the portal: TLS (Mozilla intermediate), security headers, upload and
+rate limits, and ModSecurity with the OWASP Core Rule Set. Every file nginx reads is
+checked with ``nginx -t`` in place before nginx reloads; a failing one is put back."""
+
+from __future__ import annotations
+
+from io import StringIO
+from pathlib import Path
+
+from pyinfra import host
+from pyinfra.api import deploy
+from pyinfra.operations import apt, files, systemd
+from pyinfra.operations.util import any_changed
+
+from deploy import defaults
+from deploy.controls import named
+from deploy.operations import validated_file
+from deploy.templates import render
+from deploy.tls import default_ca_dir, host_certificate
+
+NGINX_CHECK = "nginx -t -q"
+# Written straight into sites-enabled, so that ``nginx -t`` reads it when it is checked.
+SITE = "/etc/nginx/sites-enabled/portal.conf"
+
+
+def certificate() -> tuple[str, str]:
+    """(chain PEM, key PEM): the province's files if the data names them, else from the lab CA."""
+    data = host.data
+    if data.tls_certificate_file and data.tls_key_file:
+        return Path(data.tls_certificate_file).read_text(), Path(data.tls_key_file).read_text()
+    ca_dir = Path(data.tls_ca_dir) if data.tls_ca_dir else default_ca_dir()
+    chain, key, _ = host_certificate(ca_dir, host.name, data.ssh_hostname or host.name)
+    return chain, key
+
+
+def body_limit_mb() -> int:
+    """The largest request nginx reads: every attachment at its limit, plus the form."""
+    return host.data.upload_max_mb_per_file * host.data.upload_max_files + 1
+
+
+@deploy("Web", data_defaults=defaults.ALL)
+def web():
+    """nginx with TLS and headers (web-01/02), limits (web-03), WAF (web-04), checked (web-05)."""
+    data = host.data
+    packages = ["nginx"]
+    if data.waf:
+        packages += ["libnginx-mod-http-modsecurity", "modsecurity-crs"]
+    apt.packages(name=named("web-01") + ": nginx", packages=packages, no_recommends=True)
+    files.directory(name=named("web-01") + ": certificate directory", path="/etc/ssl/portalops", mode="750")
+    chain, key = certificate()
+    changed = [
+        files.put(name=named("web-01") + ": certificate", dest="/etc/ssl/portalops/server.pem", src=StringIO(chain),
+                  mode="644"),
+        files.put(name=named("web-01") + ": key", dest="/etc/ssl/portalops/server.key", src=StringIO(key),
+                  mode="600"),
+        files.line(name=named("web-02") + ": no server version", path="/etc/nginx/nginx.conf",
+                   line="^[[:space:]]*#*[[:space:]]*server_tokens .*;$", replace="\tserver_tokens off;"),
+    ]
+    if data.waf:
+        files.directory(name=named("web-04") + ": rules directory", path="/etc/nginx/modsec")
+        changed.append(validated_file(
+            name=named("web-04") + ": ModSecurity and CRS", dest="/etc/nginx/modsec/portalops.conf",
+            content=render("modsecurity.conf.j2", data, client_max_body_bytes=body_limit_mb() * 1024 * 1024),
+            check=NGINX_CHECK, in_place=True))
+    changed.append(validated_file(
+        name=named("web-05") + ": portal site", dest=SITE,
+        content=render("nginx-portal.conf.j2", data, server_name=host.name, client_max_body_mb=body_limit_mb()),
+        check=NGINX_CHECK, in_place=True))
+    changed.append(files.link(name=named("web-05") + ": default site disabled",
+                              path="/etc/nginx/sites-enabled/default", present=False))
+    systemd.service(name=named("web-05") + ": nginx running", service="nginx", running=True, enabled=True)
+    systemd.service(name=named("web-05") + ": nginx reloaded", service="nginx", reloaded=True,
+                    _if=any_changed(*changed))

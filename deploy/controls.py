@@ -57,6 +57,10 @@ CONTROLS = {c.id: c for c in [
     Control("web-03", "Upload size fits dossier attachments, rate limits on login and submission"),
     Control("web-04", "WAF (ModSecurity, OWASP CRS) blocks attacks before the portal"),
     Control("web-05", "nginx configuration validated (nginx -t) before reload"),
+    Control("db-01", "PostgreSQL listens only where app hosts reach it, over TLS"),
+    Control("db-02", "Passwords hashed with scram-sha-256; pg_hba allows the app hosts only"),
+    Control("db-03", "Connections and slow statements logged"),
+    Control("db-04", "PostgreSQL configuration validated before reload"),
 ]}
 
 

@@ -151,6 +151,19 @@ WEB = {
     "waf_paranoia_level": 1,
 }
 
+DATABASE = {
+    # Debian 12's PostgreSQL.
+    "postgres_version": 15,
+    # The portal's database and the role it logs in as (password generated, see deploy/secrets.py).
+    "portal_database": "dichvucong",
+    "portal_db_user": "dichvucong",
+    # Statements slower than this are logged (level 3 asks that slow work be visible).
+    "postgres_log_min_duration_ms": 500,
+    "postgres_max_connections": 200,
+    # Where generated secrets live on the controller (None: ~/.local/share/portalops/secrets).
+    "secrets_dir": None,
+}
+
 # Every deploy sees every default: a value one concern sets (the SSH port, the login
 # group) is read by another (the firewall, the accounts) without being typed twice.
-ALL = {**BASE, **SSH, **FIREWALL, **KERNEL, **ACCOUNTS, **INTRUSION, **WEB}
+ALL = {**BASE, **SSH, **FIREWALL, **KERNEL, **ACCOUNTS, **INTRUSION, **WEB, **DATABASE}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from pyinfra import host, inventory
+from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.operations import apt, server, systemd
 
@@ -19,16 +19,8 @@ from deploy import defaults
 from deploy.controls import named
 from deploy.facts import SshClientAddress
 from deploy.operations import refuse, validated_file
+from deploy.peers import addresses_of
 from deploy.templates import render
-
-
-def addresses_of(group: str) -> list[str]:
-    """The addresses of every inventory host in ``group`` (empty if there is none)."""
-    try:
-        members = inventory.get_group(group)
-    except Exception:  # pyinfra raises when a group is absent
-        return []
-    return sorted({member.data.ssh_hostname or member.name for member in members})
 
 
 def allow_rules(roles: list[str]) -> tuple[list[int], list[dict]]:

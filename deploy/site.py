@@ -1,14 +1,16 @@
 """The whole deploy: ``pyinfra INVENTORY deploy/site.py`` (or ``portalops deploy INVENTORY``).
 
 Every host gets the base, SSH, firewall, kernel, accounts and intrusion
-hardening; then each role's own: nginx with TLS and the WAF on portal and
-one-stop hosts.
+hardening; then each role's own: PostgreSQL on the db host (and, for its own
+portal, on each one-stop host), nginx with TLS and the WAF on portal and one-stop
+hosts.
 """
 
 from pyinfra import host
 
 from deploy.accounts import accounts
 from deploy.base import base
+from deploy.database import database
 from deploy.firewall import firewall
 from deploy.intrusion import intrusion
 from deploy.kernel import kernel
@@ -23,5 +25,7 @@ accounts()
 intrusion()
 
 roles = set(host.data.roles or [])
+if {"db", "onestop"} & roles:
+    database()
 if {"portal", "onestop"} & roles:
     web()

@@ -62,12 +62,13 @@ def web():
             name=named("web-04") + ": ModSecurity and CRS", dest="/etc/nginx/modsec/portalops.conf",
             content=render("modsecurity.conf.j2", data, client_max_body_bytes=body_limit_mb() * 1024 * 1024),
             check=NGINX_CHECK, in_place=True))
+    # Debian's default site claims the default server: it goes before the portal's is checked.
+    changed.append(files.link(name=named("web-05") + ": default site disabled",
+                              path="/etc/nginx/sites-enabled/default", present=False))
     changed.append(validated_file(
         name=named("web-05") + ": portal site", dest=SITE,
         content=render("nginx-portal.conf.j2", data, server_name=host.name, client_max_body_mb=body_limit_mb()),
         check=NGINX_CHECK, in_place=True))
-    changed.append(files.link(name=named("web-05") + ": default site disabled",
-                              path="/etc/nginx/sites-enabled/default", present=False))
     systemd.service(name=named("web-05") + ": nginx running", service="nginx", running=True, enabled=True)
     systemd.service(name=named("web-05") + ": nginx reloaded", service="nginx", reloaded=True,
                     _if=any_changed(*changed))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pyinfra import host
 from pyinfra.api import deploy
+from pyinfra.facts.postgres import PostgresRoles
 from pyinfra.operations import apt, files, postgres, systemd
 from pyinfra.operations.util import any_changed
 
@@ -29,7 +30,12 @@ AS_POSTGRES = "runuser -u postgres -- psql -XtAc"
 
 
 def _no_errors_in(view: str) -> str:
-    return f'{AS_POSTGRES} "select count(*) from {view} where error is not null" | grep -qx 0'
+    """A check that PostgreSQL finds no error in the files behind ``view``.
+
+    "setting could not be applied" only means the setting waits for a restart.
+    """
+    return (f"cd / && {AS_POSTGRES} \"select count(*) from {view} where error is not null "
+            f"and error <> 'setting could not be applied'\" | grep -qx 0")
 
 
 def db_password(data) -> str:
@@ -72,7 +78,9 @@ def database():
                     reloaded=True, _if=any_changed(hba, *tls))
     systemd.service(name=named("db-01") + ": running", service="postgresql", running=True, enabled=True)
 
-    postgres.role(name=named("db-02") + ": portal role", role=data.portal_db_user, password=db_password(data),
-                  login=True, _sudo_user="postgres")
+    # pyinfra re-sets a given password on every run; it is given only when the role is new.
+    roles = host.get_fact(PostgresRoles, _sudo_user="postgres") or {}
+    postgres.role(name=named("db-02") + ": portal role", role=data.portal_db_user, login=True,
+                  password=None if data.portal_db_user in roles else db_password(data), _sudo_user="postgres")
     postgres.database(name=named("db-02") + ": portal database", database=data.portal_database,
                       owner=data.portal_db_user, encoding="UTF8", _sudo_user="postgres")

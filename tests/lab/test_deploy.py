@@ -126,15 +126,37 @@ def test_the_firewall_denies_by_default_and_allows_per_role(converged):
     assert "tcp dport 443 accept" in web and "5432" not in web
 
 
-def test_postgres_port_is_reachable_from_the_portal_host_only(converged):
-    # A listener stands in for PostgreSQL until the database deploy lands.
-    run_on(ADDRESS["db-1"], "sudo systemd-run --unit=port-probe python3 -m http.server 5432")
-    try:
-        probe = "timeout 3 bash -c '</dev/tcp/198.18.0.11/5432' && echo open || echo closed"
-        assert run_on(ADDRESS["portal-1"], probe).stdout.strip() == "open"
-        assert run_on(ADDRESS["xa-thanh-hoa-01"], probe).stdout.strip() == "closed"
-    finally:
-        run_on(ADDRESS["db-1"], "sudo systemctl stop port-probe")
+def test_postgres_is_reachable_from_the_portal_host_only_and_offers_tls(converged):
+    # The PostgreSQL SSLRequest message; the server answers "S" when it speaks TLS.
+    probe = ("python3 -c \"import socket,struct; s=socket.create_connection(('198.18.0.11',5432),3); "
+             "s.sendall(struct.pack('!ii',8,80877103)); print(s.recv(1).decode())\" 2>/dev/null || echo closed")
+    assert run_on(ADDRESS["portal-1"], probe).stdout.strip() == "S"
+    assert run_on(ADDRESS["xa-thanh-hoa-01"], probe).stdout.strip() == "closed"
+
+
+def psql(name, query):
+    return host(name).check_output(f"cd / && runuser -u postgres -- psql -XtAc \"{query}\"")
+
+
+def test_postgres_hashes_with_scram_logs_connections_and_admits_only_the_app_hosts(converged):
+    assert psql("db-1", "show password_encryption") == "scram-sha-256"
+    assert psql("db-1", "show log_connections") == "on" and psql("db-1", "show ssl") == "on"
+    assert psql("db-1", "select rolpassword like 'SCRAM-SHA-256$%' from pg_authid where rolname = 'dichvucong'") == "t"
+    rules = psql("db-1", "select type, array_to_string(address, ''), auth_method from pg_hba_file_rules "
+                         "where type = 'hostssl'")
+    assert rules.splitlines() == ["hostssl|198.18.0.10|scram-sha-256"]
+
+
+def test_a_one_stop_host_runs_its_own_postgres_on_localhost_only(converged):
+    assert psql("xa-thanh-hoa-01", "show listen_addresses") == "localhost"
+    assert psql("xa-thanh-hoa-01", "select count(*) from pg_database where datname = 'dichvucong'") == "1"
+
+
+def test_the_database_password_is_generated_on_the_controller_with_mode_0600(converged):
+    from deploy.secrets import secrets_dir
+
+    secret = secrets_dir() / "postgres-dichvucong"
+    assert secret.stat().st_mode & 0o777 == 0o600 and len(secret.read_text()) >= 40
 
 
 def test_ssh_is_closed_to_hosts_outside_the_admin_networks(converged):

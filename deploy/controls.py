@@ -61,6 +61,9 @@ CONTROLS = {c.id: c for c in [
     Control("db-02", "Passwords hashed with scram-sha-256; pg_hba allows the app hosts only"),
     Control("db-03", "Connections and slow statements logged"),
     Control("db-04", "PostgreSQL configuration validated before reload"),
+    Control("app-01", "Release installed offline into its own directory"),
+    Control("app-02", "Service sandboxed by systemd, secrets readable by the service only"),
+    Control("app-03", "Atomic switch, health check, automatic rollback"),
 ]}
 
 

@@ -164,6 +164,17 @@ DATABASE = {
     "secrets_dir": None,
 }
 
+APP = {
+    # gunicorn workers per portal host: about one per core plus one.
+    "portal_workers": 3,
+    # Where the national-service stand-ins answer (None: the first monitor host, port 8900);
+    # a province in production points these at the real national services instead.
+    "standins_url": None,
+    "standins_port": 8900,
+    # More DVC_* settings for the portal (see portal/dichvucong/config.py), e.g. {"DVC_DB_POOL_SIZE": "16"}.
+    "portal_extra_env": {},
+}
+
 # Every deploy sees every default: a value one concern sets (the SSH port, the login
 # group) is read by another (the firewall, the accounts) without being typed twice.
-ALL = {**BASE, **SSH, **FIREWALL, **KERNEL, **ACCOUNTS, **INTRUSION, **WEB, **DATABASE}
+ALL = {**BASE, **SSH, **FIREWALL, **KERNEL, **ACCOUNTS, **INTRUSION, **WEB, **DATABASE, **APP}

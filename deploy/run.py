@@ -16,6 +16,8 @@ from fnmatch import fnmatch
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from deploy.release import portal_release
+
 SITE = Path(__file__).with_name("site.py")
 PYINFRA = str(Path(sys.executable).with_name("pyinfra"))
 # pyinfra's log lines this summary reads: a host it could not reach, the operation it
@@ -109,6 +111,7 @@ def deploy(inventory: str, limit: list[str] = (), dry: bool = False, diff: bool 
     """
     inventory = str(Path(inventory).resolve()) if Path(inventory).exists() else inventory
     hosts = inventory_hosts(inventory, list(limit))
+    portal_release()  # built once here, before pyinfra prepares hosts in parallel
     # With -y pyinfra skips change detection, so a dry run goes without it.
     argv = [PYINFRA, "--json", *(["--dry"] if dry else ["-y"]), *(["--diff"] if diff else []),
             *[a for l in limit for a in ("--limit", l)], *[a for d in data for a in ("--data", d)],

@@ -2,13 +2,14 @@
 
 Every host gets the base, SSH, firewall, kernel, accounts and intrusion
 hardening; then each role's own: PostgreSQL on the db host (and, for its own
-portal, on each one-stop host), nginx with TLS and the WAF on portal and one-stop
-hosts.
+portal, on each one-stop host), nginx with TLS and the WAF and the portal release
+behind it on portal and one-stop hosts.
 """
 
 from pyinfra import host
 
 from deploy.accounts import accounts
+from deploy.app import app
 from deploy.base import base
 from deploy.database import database
 from deploy.firewall import firewall
@@ -29,3 +30,4 @@ if {"db", "onestop"} & roles:
     database()
 if {"portal", "onestop"} & roles:
     web()
+    app()

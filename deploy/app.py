@@ -1,0 +1,133 @@
+"""The portal release on portal and one-stop hosts: installed offline from its wheelhouse into
+a directory of its own, run by sandboxed systemd units, switched to atomically, health-checked,
+and switched back by itself if the new release is unhealthy.
+
+A release on a host is the code and its configuration together
+(``/opt/dichvucong/releases/<version>-<code digest>-<config digest>``), so going back
+restores both.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from io import StringIO
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from pyinfra import host
+from pyinfra.api import deploy
+from pyinfra.facts.files import File, Link
+from pyinfra.facts.systemd import SystemdStatus
+from pyinfra.operations import apt, files, server, systemd
+from pyinfra.operations.util import any_changed
+
+from deploy import defaults
+from deploy.controls import named
+from deploy.database import db_password
+from deploy.peers import addresses_of
+from deploy.release import portal_release
+from deploy.secrets import secret, secrets_dir
+from deploy.templates import render
+from deploy.tls import default_ca_dir, ensure_ca
+
+BASE = "/opt/dichvucong"
+SECRETS = "/etc/dichvucong/secrets"
+SWITCH = Path(__file__).with_name("files") / "dichvucong-switch"
+
+
+def standins_url(data) -> str:
+    """Where the national-service stand-ins answer."""
+    if data.standins_url:
+        return data.standins_url
+    monitors = addresses_of("monitor")
+    return f"http://{monitors[0] if monitors else '127.0.0.1'}:{data.standins_port}"
+
+
+def environment(data, release: str) -> tuple[str, dict[str, str]]:
+    """The release's environment file and the secret files it names."""
+    onestop = "onestop" in (data.roles or [])
+    keys = secrets_dir(data.secrets_dir)
+    if onestop:
+        database = "127.0.0.1"
+        portals = addresses_of("portal")
+        sync_url = f"https://{portals[0]}/api/sync" if portals else ""
+        sync_token = secret("sync-inbound-token", keys)
+    else:
+        database = (addresses_of("db") or ["127.0.0.1"])[0]
+        sync_url = f"{standins_url(data)}/national"
+        sync_token = secret("national-token", keys)
+    tls = "" if database == "127.0.0.1" else "&sslmode=verify-full&sslrootcert=/etc/dichvucong/ca.pem"
+    url = (f"postgresql://{data.portal_db_user}@{database}:{data.postgres_port}/{data.portal_database}"
+           f"?connect_timeout=5{tls}")
+    env = render("dichvucong.env.j2", data, release=release, database_url=url, unit_code=data.unit_code,
+                 mode="onestop" if onestop else "province", public_host=data.ssh_hostname or host.name,
+                 standins_url=standins_url(data), sync_url=sync_url)
+    if onestop:
+        env += "SSL_CERT_FILE=/etc/dichvucong/ca.pem\n"
+    secret_files = {
+        "sso_client_secret": secret("sso-client-secret", keys),
+        "payment_secret": secret("payment-secret", keys),
+        "sync_token": sync_token,
+        "sync_inbound_token": secret("sync-inbound-token", keys),
+        "pgpass": f"*:{data.postgres_port}:{data.portal_database}:{data.portal_db_user}:{db_password(data)}",
+    }
+    return env, secret_files
+
+
+@deploy("App", data_defaults=defaults.ALL)
+def app():
+    """Install (app-01), sandbox (app-02) and switch to (app-03) the portal release."""
+    data = host.data
+    code_release, source = portal_release()
+    version = code_release.split("-", 1)[0]
+    apt.packages(name=named("app-01") + ": venv and curl", packages=["python3-venv", "curl"], no_recommends=True)
+    server.user(name=named("app-02") + ": service account", user="dichvucong", system=True,
+                home="/var/lib/dichvucong", shell="/usr/sbin/nologin", create_home=False)
+    for path, owner, mode in ((BASE, "root", "755"), (f"{BASE}/releases", "root", "755"),
+                              (f"{BASE}/wheelhouse", "root", "755"), ("/var/lib/dichvucong", "dichvucong", "750"),
+                              ("/var/lib/dichvucong/uploads", "dichvucong", "750"),
+                              ("/etc/dichvucong", "root", "750"), (SECRETS, "root", "750")):
+        files.directory(name=f"{named('app-02')}: {path}", path=path, user=owner,
+                        group="dichvucong" if owner == "root" and path.startswith("/etc") else owner, mode=mode)
+
+    env, secret_files = environment(data, code_release)
+    release = f"{code_release}-{hashlib.sha256(env.encode()).hexdigest()[:8]}"
+    target = f"{BASE}/releases/{release}"
+    # Readable by the service account only (libpq also ignores a pgpass others can read).
+    changed = [files.put(name=f"{named('app-02')}: secret {name}", dest=f"{SECRETS}/{name}", src=StringIO(value),
+                         user="dichvucong", group="dichvucong", mode="600") for name, value in secret_files.items()]
+    ca = ensure_ca(Path(data.tls_ca_dir) if data.tls_ca_dir else default_ca_dir())[0]
+    changed.append(files.put(name=named("app-02") + ": CA the database and province present", src=StringIO(
+        ca.public_bytes(serialization.Encoding.PEM).decode()), dest="/etc/dichvucong/ca.pem", mode="644"))
+
+    files.sync(name=named("app-01") + ": wheelhouse", src=str(source / "wheelhouse"),
+               dest=f"{BASE}/wheelhouse/{code_release}", delete=True)
+    # A virtual environment cannot move (its scripts name their own path), so it is built in
+    # place and marked complete last; an unmarked one is a failed install and is rebuilt.
+    if not host.get_fact(File, path=f"{target}/.installed"):
+        server.shell(name=named("app-01") + ": install the release offline", commands=[
+            f"rm -rf {target} && python3 -m venv {target}",
+            f"{target}/bin/pip install --quiet --no-index --find-links {BASE}/wheelhouse/{code_release} "
+            f"dichvucong=={version}",
+            f"touch {target}/.installed"])
+    files.put(name=named("app-01") + ": release environment", dest=f"{target}/env", src=StringIO(env), mode="644")
+
+    for part in ("web", "outbox"):
+        changed.append(files.put(name=f"{named('app-02')}: dichvucong-{part}.service",
+                                 dest=f"/etc/systemd/system/dichvucong-{part}.service",
+                                 src=StringIO(render("dichvucong.service.j2", data, part=part))))
+    systemd.daemon_reload(name=named("app-02") + ": units reloaded", _if=any_changed(*changed))
+    files.put(name=named("app-03") + ": switch script", src=str(SWITCH), dest="/usr/local/sbin/dichvucong-switch",
+              mode="755")
+    current = host.get_fact(Link, path=f"{BASE}/current")
+    running = (host.get_fact(SystemdStatus) or {}).get("dichvucong-web.service", False)
+    on_release = bool(current) and current.get("link_target") == target and running
+    switch_command = f"UPSTREAM={data.web_upstream} /usr/local/sbin/dichvucong-switch {release}"
+    if not on_release:
+        server.shell(name=named("app-03") + ": switch to the new release", commands=[switch_command])
+    else:
+        server.shell(name=named("app-03") + ": restart for new secrets or units", commands=[switch_command],
+                     _if=any_changed(*changed))
+    for part in ("web", "outbox"):
+        systemd.service(name=f"{named('app-03')}: dichvucong-{part} enabled", service=f"dichvucong-{part}",
+                        enabled=True, running=True)

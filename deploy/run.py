@@ -60,8 +60,12 @@ def inventory_hosts(inventory: str, limit: list[str]) -> list[str]:
 
 def summarise(hosts: list[str], output: dict, log: "LogFindings", dry: bool) -> list[HostOutcome]:
     """Per-host outcomes from pyinfra's JSON (its results, or the plan of a dry run) and its log."""
-    outcomes = {name: HostOutcome(name, unreachable=log.unreachable.get(name, ""),
-                                  failed=list(log.failed.get(name, []))) for name in hosts}
+    outcomes = {name: HostOutcome(name) for name in hosts}
+    for name in set(log.unreachable) | set(log.failed) | _hosts_in(output):
+        outcomes.setdefault(name, HostOutcome(name))  # a host the limit matched that we did not
+    for name, outcome in outcomes.items():
+        outcome.unreachable = log.unreachable.get(name, "")
+        outcome.failed = list(log.failed.get(name, []))
     if dry:
         # Operations that run only if an earlier one changes something ("conditional")
         # are not counted: the earlier one already is.
@@ -78,6 +82,15 @@ def summarise(hosts: list[str], output: dict, log: "LogFindings", dry: bool) -> 
             if op["name"] not in outcomes[name].failed:
                 outcomes[name].failed.append(op["name"])
     return list(outcomes.values())
+
+
+def _hosts_in(output: dict) -> set[str]:
+    names = set()
+    for op in output.get("plan", []):
+        names.update(op.get("hosts_with_change", []), op.get("hosts_with_conditional_change", []))
+    for op in (output.get("results") or {}).get("operations", []):
+        names.update(op.get("success", []), op.get("no_change", []), op.get("error", []))
+    return names
 
 
 @dataclass

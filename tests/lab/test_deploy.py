@@ -4,7 +4,6 @@ truth when dry, hardens what it says it hardens, and never locks its operator ou
 These tests own the lab: they bring it up fresh, deploy, and take it down at the end.
 """
 
-import hashlib
 import re
 import subprocess
 import sys

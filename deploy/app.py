@@ -74,10 +74,9 @@ def environment(data, release: str) -> tuple[str, dict[str, str]]:
     return env, secret_files
 
 
-@deploy("App", data_defaults=defaults.ALL)
-def app():
-    """Install (app-01), sandbox (app-02) and switch to (app-03) the portal release."""
-    data = host.data
+def prepare(data) -> tuple[str, str, list]:
+    """What the portal and the stand-ins share on a host: packages, the service account, its
+    directories, the CA and the release's wheelhouse. Returns (code release, version, changes)."""
     code_release, source = portal_release()
     version = code_release.split("-", 1)[0]
     apt.packages(name=named("app-01") + ": venv and curl", packages=["python3-venv", "curl"], no_recommends=True)
@@ -89,19 +88,16 @@ def app():
                               ("/etc/dichvucong", "root", "750"), (SECRETS, "root", "750")):
         files.directory(name=f"{named('app-02')}: {path}", path=path, user=owner,
                         group="dichvucong" if owner == "root" and path.startswith("/etc") else owner, mode=mode)
-
-    env, secret_files = environment(data, code_release)
-    release = f"{code_release}-{hashlib.sha256(env.encode()).hexdigest()[:8]}"
-    target = f"{BASE}/releases/{release}"
-    # Readable by the service account only (libpq also ignores a pgpass others can read).
-    changed = [files.put(name=f"{named('app-02')}: secret {name}", dest=f"{SECRETS}/{name}", src=StringIO(value),
-                         user="dichvucong", group="dichvucong", mode="600") for name, value in secret_files.items()]
     ca = ensure_ca(Path(data.tls_ca_dir) if data.tls_ca_dir else default_ca_dir())[0]
-    changed.append(files.put(name=named("app-02") + ": CA the database and province present", src=StringIO(
-        ca.public_bytes(serialization.Encoding.PEM).decode()), dest="/etc/dichvucong/ca.pem", mode="644"))
-
+    changed = [files.put(name=named("app-02") + ": CA the database and province present", src=StringIO(
+        ca.public_bytes(serialization.Encoding.PEM).decode()), dest="/etc/dichvucong/ca.pem", mode="644")]
     files.sync(name=named("app-01") + ": wheelhouse", src=str(source / "wheelhouse"),
                dest=f"{BASE}/wheelhouse/{code_release}", delete=True)
+    return code_release, version, changed
+
+
+def install(target: str, code_release: str, version: str) -> None:
+    """Install the release offline into ``target`` unless it is there already."""
     # A virtual environment cannot move (its scripts name their own path), so it is built in
     # place and marked complete last; an unmarked one is a failed install and is rebuilt.
     if not host.get_fact(File, path=f"{target}/.installed"):
@@ -110,6 +106,24 @@ def app():
             f"{target}/bin/pip install --quiet --no-index --find-links {BASE}/wheelhouse/{code_release} "
             f"dichvucong=={version}",
             f"touch {target}/.installed"])
+
+
+def put_secrets(secret_files: dict[str, str]) -> list:
+    """Secret files readable by the service account only (libpq ignores a pgpass others can read)."""
+    return [files.put(name=f"{named('app-02')}: secret {name}", dest=f"{SECRETS}/{name}", src=StringIO(value),
+                      user="dichvucong", group="dichvucong", mode="600") for name, value in secret_files.items()]
+
+
+@deploy("App", data_defaults=defaults.ALL)
+def app():
+    """Install (app-01), sandbox (app-02) and switch to (app-03) the portal release."""
+    data = host.data
+    code_release, version, changed = prepare(data)
+    env, secret_files = environment(data, code_release)
+    release = f"{code_release}-{hashlib.sha256(env.encode()).hexdigest()[:8]}"
+    target = f"{BASE}/releases/{release}"
+    changed += put_secrets(secret_files)
+    install(target, code_release, version)
     files.put(name=named("app-01") + ": release environment", dest=f"{target}/env", src=StringIO(env), mode="644")
 
     for part in ("web", "outbox"):

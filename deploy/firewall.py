@@ -36,6 +36,10 @@ def allow_rules(roles: list[str]) -> tuple[list[int], list[dict]]:
     if "monitor" in roles:
         rules.append({"name": "admins_to_monitor", "ports": list(data.monitor_ports),
                       "sources": list(data.admin_networks)})
+        # The national-service stand-ins: called by the portals, and by browsers (the SSO) from
+        # the admin networks, where the lab's tests and load generators run.
+        rules.append({"name": "standins", "ports": [data.standins_port],
+                      "sources": addresses_of("portal") + addresses_of("onestop") + list(data.admin_networks)})
     return public, rules
 
 

@@ -3,7 +3,8 @@
 Every host gets the base, SSH, firewall, kernel, accounts and intrusion
 hardening; then each role's own: PostgreSQL on the db host (and, for its own
 portal, on each one-stop host), nginx with TLS and the WAF and the portal release
-behind it on portal and one-stop hosts.
+behind it on portal and one-stop hosts, the national-service stand-ins on the
+monitor host.
 """
 
 from pyinfra import host
@@ -16,6 +17,7 @@ from deploy.firewall import firewall
 from deploy.intrusion import intrusion
 from deploy.kernel import kernel
 from deploy.ssh import ssh
+from deploy.standins import standins
 from deploy.web import web
 
 base()
@@ -31,3 +33,5 @@ if {"db", "onestop"} & roles:
 if {"portal", "onestop"} & roles:
     web()
     app()
+if "monitor" in roles:
+    standins()

@@ -322,3 +322,27 @@ def test_an_unhealthy_release_is_switched_back_by_itself(converged):
     assert "is unhealthy; going back to" in result.stderr
     assert host("portal-1").check_output("readlink /opt/dichvucong/current") == before
     assert https("/readyz").json() == {"status": "ready"}
+
+
+def test_a_citizen_logs_in_files_and_the_dossier_reaches_the_national_stand_in(converged):
+    import ssl
+    import time
+
+    import httpx
+
+    from deploy.tls import default_ca_dir
+
+    context = ssl.create_default_context(cafile=str(default_ca_dir() / "ca.pem"))
+    with httpx.Client(verify=context, follow_redirects=True, timeout=20) as browser:
+        login = browser.get(f"https://{ADDRESS['portal-1']}/auth/login", params={"login_hint": "001090000001"})
+        assert login.status_code == 200  # through the SSO stand-in on the monitor host and back
+        filed = browser.post(f"https://{ADDRESS['portal-1']}/api/dossiers",
+                             data={"procedure_code": "HT.c.001", "form": "{}"},
+                             files=[("files", ("don.pdf", b"%PDF-1.4 lab dossier", "application/pdf"))])
+        assert filed.status_code == 201, filed.text
+    code = filed.json()["code"]
+    national = f"http://{ADDRESS['monitor-1']}:8900/national/dossiers/{code}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not httpx.get(national).json()["messages"]:
+        time.sleep(0.5)
+    assert [m["kind"] for m in httpx.get(national).json()["messages"]] == ["DongBoHoSoMC"]

@@ -28,7 +28,7 @@ from deploy.peers import addresses_of
 from deploy.release import portal_release
 from deploy.secrets import secret, secrets_dir
 from deploy.templates import render
-from deploy.tls import default_ca_dir, ensure_ca
+from deploy.tls import ca_dir, ensure_ca
 
 BASE = "/opt/dichvucong"
 SECRETS = "/etc/dichvucong/secrets"
@@ -88,7 +88,7 @@ def prepare(data) -> tuple[str, str, list]:
                               ("/etc/dichvucong", "root", "750"), (SECRETS, "root", "750")):
         files.directory(name=f"{named('app-02')}: {path}", path=path, user=owner,
                         group="dichvucong" if owner == "root" and path.startswith("/etc") else owner, mode=mode)
-    ca = ensure_ca(Path(data.tls_ca_dir) if data.tls_ca_dir else default_ca_dir())[0]
+    ca = ensure_ca(ca_dir(data))[0]
     changed = [files.put(name=named("app-02") + ": CA the database and province present", src=StringIO(
         ca.public_bytes(serialization.Encoding.PEM).decode()), dest="/etc/dichvucong/ca.pem", mode="644")]
     files.sync(name=named("app-01") + ": wheelhouse", src=str(source / "wheelhouse"),

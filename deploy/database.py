@@ -10,7 +10,6 @@ back if it finds an error.
 from __future__ import annotations
 
 from io import StringIO
-from pathlib import Path
 
 from pyinfra import host
 from pyinfra.api import deploy
@@ -24,7 +23,7 @@ from deploy.operations import validated_file
 from deploy.peers import addresses_of
 from deploy.secrets import secret, secrets_dir
 from deploy.templates import render
-from deploy.tls import default_ca_dir, host_certificate
+from deploy.tls import ca_dir, host_certificate
 
 AS_POSTGRES = "runuser -u postgres -- psql -XtAc"
 
@@ -55,8 +54,7 @@ def database():
 
     files.directory(name=named("db-01") + ": certificate directory", path="/etc/postgresql/ssl",
                     user="postgres", group="postgres", mode="700")
-    chain, key, _ = host_certificate(Path(data.tls_ca_dir) if data.tls_ca_dir else default_ca_dir(), host.name,
-                                     address)
+    chain, key, _ = host_certificate(ca_dir(data), host.name, address)
     tls = [files.put(name=named("db-01") + ": certificate", dest="/etc/postgresql/ssl/server.pem",
                      src=StringIO(chain), user="postgres", group="postgres", mode="644"),
            files.put(name=named("db-01") + ": key", dest="/etc/postgresql/ssl/server.key", src=StringIO(key),

@@ -103,3 +103,8 @@ def _chain(cert_path: Path, ca_cert: x509.Certificate) -> str:
 def default_ca_dir() -> Path:
     """Where the lab CA lives unless the data says otherwise (outside any work tree)."""
     return Path(os.environ.get("PORTALOPS_CA_DIR", Path.home() / ".local/share/portalops/ca"))
+
+
+def ca_dir(data) -> Path:
+    """The host data's ``tls_ca_dir``, else the default."""
+    return Path(data.tls_ca_dir) if data.tls_ca_dir else default_ca_dir()

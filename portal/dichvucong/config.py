@@ -15,7 +15,7 @@ PROVINCE_UNIT_CODE = "000.00.00.H56"
 MODES = ("province", "onestop")
 
 
-def _secret(name: str, default: str = "") -> str:
+def secret_from_env(name: str, default: str = "") -> str:
     """A secret from $NAME_FILE (preferred) or $NAME."""
     path = os.environ.get(f"{name}_FILE")
     if path:
@@ -69,12 +69,12 @@ class Config:
             session_seconds=int(env("DVC_SESSION_SECONDS", "900")),
             sso_issuer=env("DVC_SSO_ISSUER", "http://127.0.0.1:8900/sso").rstrip("/"),
             sso_client_id=env("DVC_SSO_CLIENT_ID", "dichvucong"),
-            sso_client_secret=_secret("DVC_SSO_CLIENT_SECRET"),
+            sso_client_secret=secret_from_env("DVC_SSO_CLIENT_SECRET"),
             payment_url=env("DVC_PAYMENT_URL", "http://127.0.0.1:8900/gateway").rstrip("/"),
             payment_merchant=env("DVC_PAYMENT_MERCHANT", "H56"),
-            payment_secret=_secret("DVC_PAYMENT_SECRET"),
+            payment_secret=secret_from_env("DVC_PAYMENT_SECRET"),
             sync_url=env("DVC_SYNC_URL", "http://127.0.0.1:8900/national").rstrip("/"),
-            sync_token=_secret("DVC_SYNC_TOKEN"),
-            sync_inbound_token=_secret("DVC_SYNC_INBOUND_TOKEN"),
+            sync_token=secret_from_env("DVC_SYNC_TOKEN"),
+            sync_inbound_token=secret_from_env("DVC_SYNC_INBOUND_TOKEN"),
             db_pool_size=int(env("DVC_DB_POOL_SIZE", "8")),
         )

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from dichvucong.config import _secret
+from dichvucong.config import secret_from_env
 from dichvucong.standins import gateway, national, sso
 
 
@@ -25,12 +25,12 @@ def create_app() -> FastAPI:
     # The portal's callback lives under its own public URL; the prefix is what the issuer checks.
     redirect_prefix = os.environ.get("STANDIN_SSO_REDIRECT_PREFIX", "http")
     clients = {os.environ.get("STANDIN_SSO_CLIENT_ID", "dichvucong"):
-               (_secret("STANDIN_SSO_CLIENT_SECRET"), redirect_prefix)}
+               (secret_from_env("STANDIN_SSO_CLIENT_SECRET"), redirect_prefix)}
     app = FastAPI(title="National-service stand-ins (SSO, payment gateway, national portal)")
     app.include_router(sso.router(sso.Issuer(f"{base}/sso", clients)))
-    app.include_router(gateway.router(gateway.Gateway(f"{base}/gateway", _secret("STANDIN_PAYMENT_SECRET"))))
+    app.include_router(gateway.router(gateway.Gateway(f"{base}/gateway", secret_from_env("STANDIN_PAYMENT_SECRET"))))
     app.include_router(national.router(national.NationalPortal(state / "national.sqlite3",
-                                                               _secret("STANDIN_NATIONAL_TOKEN"))))
+                                                               secret_from_env("STANDIN_NATIONAL_TOKEN"))))
 
     @app.get("/healthz")
     async def healthz():

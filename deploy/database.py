@@ -26,6 +26,8 @@ from deploy.templates import render
 from deploy.tls import ca_dir, host_certificate
 
 AS_POSTGRES = "runuser -u postgres -- psql -XtAc"
+# Roles whose hosts run PostgreSQL: the db host for the portals, a one-stop host for its own.
+DATABASE_ROLES = ("db", "onestop")
 
 
 def _no_errors_in(view: str) -> str:
@@ -62,7 +64,7 @@ def database():
 
     settings = validated_file(
         name=named("db-04") + ": postgresql.conf", dest=f"{conf_dir}/conf.d/90-portalops.conf",
-        content=render("postgresql.conf.j2", data, postgres_port=data.postgres_port,
+        content=render("postgresql.conf.j2", data, postgres_port=data.postgres_port, stanza=host.name,
                        listen_addresses="localhost" + (f",{address}" if serves_others else "")),
         check=_no_errors_in("pg_file_settings"), in_place=True, user="postgres", group="postgres")
     hba = validated_file(

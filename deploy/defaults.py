@@ -164,6 +164,24 @@ DATABASE = {
     "secrets_dir": None,
 }
 
+BACKUP = {
+    # pgBackRest on every host that runs PostgreSQL: a repository on the host itself (fast
+    # restores) and a copy on the backup hosts, both encrypted (aes-256-cbc, passphrases
+    # generated in secrets_dir on the controller: keep that directory safe, offline too,
+    # or the backups cannot be read). The stanza is the host's name.
+    "backup_repo_path": "/var/lib/pgbackrest",
+    # Full backups kept (older ones expire with the WAL they need); a full a week, so
+    # about 2 and 4 weeks back. Raising these costs a full backup's space each.
+    "backup_local_retention_full": 2,
+    "backup_copy_retention_full": 4,
+    # When backups run (systemd OnCalendar): a differential every day, a full on this day.
+    "backup_local_schedule": "*-*-* 01:30:00",
+    "backup_copy_schedule": "*-*-* 03:00:00",
+    "backup_full_weekday": "Sun",
+    # pgBackRest's own TLS server (client certificates from the deploy's CA) on each side.
+    "backup_port": 8432,
+}
+
 APP = {
     # gunicorn workers per portal host: about one per core plus one.
     "portal_workers": 3,
@@ -177,4 +195,4 @@ APP = {
 
 # Every deploy sees every default: a value one concern sets (the SSH port, the login
 # group) is read by another (the firewall, the accounts) without being typed twice.
-ALL = {**BASE, **SSH, **FIREWALL, **KERNEL, **ACCOUNTS, **INTRUSION, **WEB, **DATABASE, **APP}
+ALL = {**BASE, **SSH, **FIREWALL, **KERNEL, **ACCOUNTS, **INTRUSION, **WEB, **DATABASE, **BACKUP, **APP}

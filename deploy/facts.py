@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from pyinfra.api import FactBase
 
 
@@ -24,3 +26,30 @@ class SshClientAddress(FactBase):
 
     def process(self, output) -> str:
         return output[0].strip() if output else ""
+
+
+def backups_command(stanza: str, repo: int) -> str:
+    """The command whose output :func:`backup_count` reads."""
+    return f"cd / && pgbackrest --stanza={stanza} --repo={repo} --output=json info 2>/dev/null || true"
+
+
+def backup_count(output: list[str]) -> int | None:
+    """Backups in ``pgbackrest info --output=json``'s output for one stanza and repository, or
+    None if pgBackRest or the stanza is not there (yet) or the repository cannot be reached."""
+    try:
+        stanzas = json.loads("\n".join(output))
+    except ValueError:
+        return None
+    if not stanzas or stanzas[0].get("status", {}).get("code") not in (0, 2):  # 2: no backup yet
+        return None
+    return len(stanzas[0].get("backup", []))
+
+
+class PgBackRestBackups(FactBase):
+    """How many backups of ``stanza`` repository ``repo`` holds (see :func:`backup_count`)."""
+
+    def command(self, stanza: str, repo: int) -> str:
+        return backups_command(stanza, repo)
+
+    def process(self, output) -> int | None:
+        return backup_count(output)

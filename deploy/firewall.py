@@ -17,6 +17,7 @@ from pyinfra.operations import apt, server, systemd
 
 from deploy import defaults
 from deploy.controls import named
+from deploy.database import DATABASE_ROLES
 from deploy.facts import SshClientAddress
 from deploy.operations import refuse, validated_file
 from deploy.peers import addresses_of
@@ -33,6 +34,13 @@ def allow_rules(roles: list[str]) -> tuple[list[int], list[dict]]:
     monitors = addresses_of("monitor")
     if monitors:
         rules.append({"name": "monitor_hosts", "ports": list(data.exporter_ports), "sources": monitors})
+    # pgBackRest's TLS servers: database hosts push WAL to the backup hosts, which reach
+    # back to take the backups.
+    databases = addresses_of(*DATABASE_ROLES)
+    if "backup" in roles and databases:
+        rules.append({"name": "database_hosts", "ports": [data.backup_port], "sources": databases})
+    if set(DATABASE_ROLES) & set(roles) and addresses_of("backup"):
+        rules.append({"name": "backup_hosts", "ports": [data.backup_port], "sources": addresses_of("backup")})
     if "monitor" in roles:
         rules.append({"name": "admins_to_monitor", "ports": list(data.monitor_ports),
                       "sources": list(data.admin_networks)})

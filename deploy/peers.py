@@ -5,10 +5,18 @@ from __future__ import annotations
 from pyinfra import inventory
 
 
-def addresses_of(group: str) -> list[str]:
-    """The addresses of every inventory host in ``group`` (empty if there is none)."""
-    try:
-        members = inventory.get_group(group)
-    except Exception:  # pyinfra raises when a group is absent
-        return []
-    return sorted({member.data.ssh_hostname or member.name for member in members})
+def members_of(*groups: str) -> list[tuple[str, str]]:
+    """(name, address) of every inventory host in any of ``groups``, by name (empty if none)."""
+    found = {}
+    for group in groups:
+        try:
+            members = inventory.get_group(group)
+        except Exception:  # pyinfra raises when a group is absent
+            continue
+        found.update({member.name: member.data.ssh_hostname or member.name for member in members})
+    return sorted(found.items())
+
+
+def addresses_of(*groups: str) -> list[str]:
+    """The addresses of every inventory host in any of ``groups`` (empty if there is none)."""
+    return sorted({address for _, address in members_of(*groups)})

@@ -19,6 +19,7 @@ from pathlib import Path
 from deploy.release import portal_release
 
 SITE = Path(__file__).with_name("site.py")
+RESTORE = Path(__file__).with_name("restore.py")
 PYINFRA = str(Path(sys.executable).with_name("pyinfra"))
 # pyinfra's log lines this summary reads: a host it could not reach, the operation it
 # starts, a host on which that operation failed.
@@ -114,21 +115,24 @@ class LogFindings:
 
 
 def deploy(inventory: str, limit: list[str] = (), dry: bool = False, diff: bool = False,
-           data: list[str] = ()) -> list[HostOutcome]:
-    """Run deploy/site.py on the inventory's hosts; pyinfra's log goes to standard error.
+           data: list[str] = (), script: Path = SITE) -> list[HostOutcome]:
+    """Run deploy/site.py (or another deploy ``script``) on the inventory's hosts; pyinfra's
+    log goes to standard error.
 
     + inventory: a pyinfra inventory file
     + limit: host or group names to restrict to
     + dry, diff: pyinfra's --dry and --diff
     + data: ``key=value`` overrides for every host (values parsed as JSON where they are)
+    + script: the pyinfra deploy file to run
     """
     inventory = str(Path(inventory).resolve()) if Path(inventory).exists() else inventory
     hosts = inventory_hosts(inventory, list(limit))
-    portal_release()  # built once here, before pyinfra prepares hosts in parallel
+    if script == SITE:
+        portal_release()  # built once here, before pyinfra prepares hosts in parallel
     # With -y pyinfra skips change detection, so a dry run goes without it.
     argv = [PYINFRA, "--json", *(["--dry"] if dry else ["-y"]), *(["--diff"] if diff else []),
             *[a for l in limit for a in ("--limit", l)], *[a for d in data for a in ("--data", d)],
-            inventory, str(SITE)]
+            inventory, str(script)]
     log = LogFindings()
     with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
                           text=True, cwd="/") as run:

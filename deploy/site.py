@@ -4,32 +4,25 @@ Every host gets the base, SSH, firewall, kernel, accounts and intrusion
 hardening; then each role's own: PostgreSQL on the db host (and, for its own
 portal, on each one-stop host), nginx with TLS and the WAF and the portal release
 behind it on portal and one-stop hosts, the national-service stand-ins on the
-monitor host.
+monitor host, and pgBackRest on every PostgreSQL host with a copy on the backup host.
 """
 
 from pyinfra import host
 
-from deploy.accounts import accounts
 from deploy.app import app
-from deploy.base import base
-from deploy.database import database
-from deploy.firewall import firewall
-from deploy.intrusion import intrusion
-from deploy.kernel import kernel
-from deploy.ssh import ssh
+from deploy.backup import backups
+from deploy.database import DATABASE_ROLES, database
+from deploy.hardening import harden
 from deploy.standins import standins
 from deploy.web import web
 
-base()
-ssh()
-firewall()
-kernel()
-accounts()
-intrusion()
+harden()
 
 roles = set(host.data.roles or [])
-if {"db", "onestop"} & roles:
+if set(DATABASE_ROLES) & roles:
     database()
+if set(DATABASE_ROLES) & roles or "backup" in roles:
+    backups()
 if {"portal", "onestop"} & roles:
     web()
     app()

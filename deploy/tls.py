@@ -1,4 +1,4 @@
-"""Certificates for the web servers: the province's own, or a lab CA this module keeps.
+"""Certificates for the hosts (web, database, backup servers): the province's own, or a lab CA this module keeps.
 
 The CA's private key never leaves the controller: it lives in ``tls_ca_dir``
 (mode 0700, outside the work tree) and signs one certificate per host, whose
@@ -22,6 +22,9 @@ from cryptography.x509.oid import NameOID
 CA_DAYS = 3650
 HOST_DAYS = 397  # the longest a browser accepts
 RENEW_DAYS = 30
+# A host's certificate serves TLS (nginx, PostgreSQL, pgBackRest's server) and proves the host
+# to the servers it calls (pgBackRest's client certificates).
+USAGES = [x509.oid.ExtendedKeyUsageOID.SERVER_AUTH, x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH]
 
 
 def _private(path: Path, data: bytes) -> None:
@@ -59,6 +62,13 @@ def ensure_ca(directory: Path, name: str = "portalops lab CA") -> tuple[x509.Cer
     return cert, key
 
 
+def _usages(cert: x509.Certificate) -> set:
+    try:
+        return set(cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value)
+    except x509.ExtensionNotFound:
+        return set()
+
+
 def _names(cert: x509.Certificate) -> set[str]:
     sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     return {str(v) for v in sans.get_values_for_type(x509.DNSName)} | {
@@ -75,7 +85,8 @@ def host_certificate(directory: Path, host_name: str, address: str) -> tuple[str
     now = datetime.datetime.now(datetime.timezone.utc)
     if cert_path.exists() and key_path.exists():
         cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
-        if _names(cert) == wanted and cert.not_valid_after_utc - now > datetime.timedelta(days=RENEW_DAYS):
+        if (_names(cert) == wanted and _usages(cert) == set(USAGES)
+                and cert.not_valid_after_utc - now > datetime.timedelta(days=RENEW_DAYS)):
             return _chain(cert_path, ca_cert), key_path.read_text(), _pem(ca_cert)
     key = ec.generate_private_key(ec.SECP256R1())
     cert = (x509.CertificateBuilder()
@@ -85,7 +96,7 @@ def host_certificate(directory: Path, host_name: str, address: str) -> tuple[str
             .add_extension(x509.SubjectAlternativeName([x509.DNSName(host_name),
                                                         x509.IPAddress(ipaddress.ip_address(address))]), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.ExtendedKeyUsage(USAGES), critical=False)
             .sign(ca_key, hashes.SHA256()))
     _private(key_path, _key_bytes(key))
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))

@@ -104,7 +104,11 @@ def deploy_command(inventory, limit, dry, diff, data):
     """
     from deploy.run import deploy
 
-    outcomes = deploy(inventory, limit, dry, diff, data)
+    _report(deploy(inventory, limit, dry, diff, data), dry)
+
+
+def _report(outcomes, dry: bool = False) -> None:
+    """Print the per-host table of a pyinfra run; exit 1 if any host failed or was unreachable."""
     verb = "would change" if dry else "changed"
     click.echo(render_table(["host", "state", verb, "unchanged", "failed at"], [
         (o.name, o.state if not dry or o.state == "unreachable" else ("would change" if o.changed else "unchanged"),
@@ -115,6 +119,32 @@ def deploy_command(inventory, limit, dry, diff, data):
                + (f": {', '.join(o.name for o in bad)}" if bad else ""))
     if bad:
         sys.exit(1)
+
+
+@main.command("restore")
+@click.argument("inventory")
+@click.argument("host")
+@click.option("--from", "source", type=click.Choice(["local", "copy"]), default="local", show_default=True,
+              help="The host's own repository, or the copy on the backup host.")
+@click.option("--time", "target_time", metavar="TIMESTAMP",
+              help="Point in time to restore to, e.g. '2026-11-27 09:15:00+07' (default: the latest).")
+@click.option("--yes", is_flag=True, help="Really replace the host's database (it is stopped meanwhile).")
+def restore_command(inventory, host, source, target_time, yes):
+    """Restore HOST's PostgreSQL from its pgBackRest backups, then start it again.
+
+    The latest WAL is archived first if PostgreSQL runs, PostgreSQL is stopped, the data
+    directory is brought back to the backup (and WAL up to --time), and the command ends
+    when recovery has finished. Everything written after --time is gone from the database.
+    """
+    from deploy.run import RESTORE, deploy
+
+    if not yes:
+        raise click.UsageError(f"restoring replaces {host}'s database and stops it meanwhile: add --yes")
+    data = [f"restore_from={source}"] + ([f"restore_time={target_time}"] if target_time else [])
+    outcomes = deploy(inventory, [host], data=data, script=RESTORE)
+    if not outcomes:
+        raise click.UsageError(f"{host}: no such host in {inventory}")
+    _report(outcomes)
 
 
 # --- portal --------------------------------------------------------------------------------

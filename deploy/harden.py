@@ -1,0 +1,8 @@
+"""Hardening only, no role services: ``pyinfra INVENTORY deploy/harden.py``.
+
+What bench/deploy.py measures against Ansible; site.py runs the same and then the roles.
+"""
+
+from deploy.hardening import harden
+
+harden()

@@ -1,0 +1,52 @@
+"""The lab province the deploy tests share: its hosts, and helpers to deploy and look at them."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import testinfra
+
+from lab import settings
+from lab.ssh import run_on
+
+PORTALOPS = str(Path(sys.executable).with_name("portalops"))
+SIZE = ["--topology", "2020", "--districts", "1", "--communes", "1"]
+HOSTS = ["portal-1", "db-1", "monitor-1", "huyen-thanh-hoa", "xa-thanh-hoa-01"]
+ADDRESS = {"portal-1": "198.18.0.10", "db-1": "198.18.0.11", "monitor-1": "198.18.0.12",
+           "huyen-thanh-hoa": "198.18.1.1", "xa-thanh-hoa-01": "198.18.2.1"}
+
+
+def portalops(*args, timeout=1200):
+    """Run the portalops command line; its completed process."""
+    return subprocess.run([PORTALOPS, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def table(stdout: str) -> dict[str, list[str]]:
+    """The rows of a per-host table portalops printed, by host name."""
+    rows = {}
+    for line in stdout.splitlines()[1:-1]:
+        cells = re.split(r"\s{2,}", line.strip())
+        rows[cells[0]] = cells[1:]
+    return rows
+
+
+def deploy(*args):
+    """``portalops deploy`` on the lab; the process and its table."""
+    result = portalops("deploy", str(settings.INVENTORY_FILE), *args)
+    return result, table(result.stdout)
+
+
+def host(name):
+    """A testinfra host for a lab host, as root."""
+    return testinfra.get_host(f"ssh://{name}?ssh_config={settings.SSH_CONFIG}", sudo=True)
+
+
+def remote_sha(name, path):
+    """sha256 of a file on a lab host."""
+    return run_on(ADDRESS[name], f"sudo sha256sum {path}").stdout.split()[0]
+
+
+def psql(name, query, database="postgres"):
+    """One query as PostgreSQL's superuser on a lab host; its unaligned output."""
+    return host(name).check_output(f"cd / && runuser -u postgres -- psql -d {database} -XtAc \"{query}\"")

@@ -33,7 +33,7 @@ from deploy.peers import members_of
 from deploy.operations import refuse
 from deploy.secrets import secret, secrets_dir
 from deploy.templates import render
-from deploy.tls import ca_dir, host_certificate
+from deploy.tls import issue
 
 CONFIG = "/etc/pgbackrest.conf"  # where Debian's pgBackRest reads it
 TLS_DIR = "/etc/pgbackrest/tls"
@@ -54,7 +54,7 @@ def _common(control: str, address: str, peers: list[tuple[str, str]]) -> list:
     /etc/hosts (from the inventory).
     """
     apt.packages(name=named(control) + ": pgBackRest", packages=["pgbackrest"], no_recommends=True)
-    chain, key, ca = host_certificate(ca_dir(host.data), host.name, address)
+    chain, key, ca = issue(host.data, host.name, address)
     files.directory(name=named("bak-03") + ": certificate directory", path=TLS_DIR, user="postgres",
                     group="postgres", mode="700")
     changes = [files.put(name=f"{named('bak-03')}: {name}", dest=f"{TLS_DIR}/{name}", src=StringIO(text),

@@ -23,7 +23,7 @@ from deploy.operations import validated_file
 from deploy.peers import addresses_of
 from deploy.secrets import secret, secrets_dir
 from deploy.templates import render
-from deploy.tls import ca_dir, host_certificate
+from deploy.tls import issue
 
 AS_POSTGRES = "runuser -u postgres -- psql -XtAc"
 # Roles whose hosts run PostgreSQL: the db host for the portals, a one-stop host for its own.
@@ -56,7 +56,7 @@ def database():
 
     files.directory(name=named("db-01") + ": certificate directory", path="/etc/postgresql/ssl",
                     user="postgres", group="postgres", mode="700")
-    chain, key, _ = host_certificate(ca_dir(data), host.name, address)
+    chain, key, _ = issue(data, host.name, address)
     tls = [files.put(name=named("db-01") + ": certificate", dest="/etc/postgresql/ssl/server.pem",
                      src=StringIO(chain), user="postgres", group="postgres", mode="644"),
            files.put(name=named("db-01") + ": key", dest="/etc/postgresql/ssl/server.key", src=StringIO(key),

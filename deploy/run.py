@@ -37,6 +37,7 @@ class HostOutcome:
     unchanged: int = 0
     failed: list[str] = field(default_factory=list)
     unreachable: str = ""  # why pyinfra could not connect, if it could not
+    drifted: list[str] = field(default_factory=list)  # a dry run: the operations that would change
 
     @property
     def state(self) -> str:
@@ -48,15 +49,21 @@ class HostOutcome:
         return "changed" if self.changed else "unchanged"
 
 
-def inventory_hosts(inventory: str, limit: list[str]) -> list[str]:
-    """The hosts pyinfra would target (by name, group or glob in ``limit``), in inventory order."""
+def inventory_entries(inventory: str, limit: list[str] = ()) -> list[dict]:
+    """The hosts pyinfra would target (by name, group or glob in ``limit``), in inventory order,
+    each as pyinfra sees it: ``name``, ``groups`` and ``data``."""
     result = subprocess.run([PYINFRA, inventory, "debug-inventory", "--json"], capture_output=True, text=True,
                             cwd="/")
     if result.returncode != 0:
         raise RuntimeError(f"pyinfra cannot load {inventory}: {result.stderr.strip()[-1500:]}")
     hosts = json.loads(result.stdout)
-    return [h["name"] for h in hosts
+    return [h for h in hosts
             if not limit or any(fnmatch(name, pattern) for name in [h["name"], *h["groups"]] for pattern in limit)]
+
+
+def inventory_hosts(inventory: str, limit: list[str]) -> list[str]:
+    """The names of the hosts pyinfra would target, in inventory order."""
+    return [h["name"] for h in inventory_entries(inventory, limit)]
 
 
 def summarise(hosts: list[str], output: dict, log: "LogFindings", dry: bool) -> list[HostOutcome]:
@@ -73,6 +80,7 @@ def summarise(hosts: list[str], output: dict, log: "LogFindings", dry: bool) -> 
         for op in output.get("plan", []):
             for name in op.get("hosts_with_change", []):
                 outcomes[name].changed += 1
+                outcomes[name].drifted.append(op.get("name", "?"))
         return list(outcomes.values())
     for op in (output.get("results") or {}).get("operations", []):
         for name in op.get("success", []):
@@ -115,7 +123,7 @@ class LogFindings:
 
 
 def deploy(inventory: str, limit: list[str] = (), dry: bool = False, diff: bool = False,
-           data: list[str] = (), script: Path = SITE) -> list[HostOutcome]:
+           data: list[str] = (), script: Path = SITE, echo: bool = True) -> list[HostOutcome]:
     """Run deploy/site.py (or another deploy ``script``) on the inventory's hosts; pyinfra's
     log goes to standard error.
 
@@ -124,6 +132,7 @@ def deploy(inventory: str, limit: list[str] = (), dry: bool = False, diff: bool 
     + dry, diff: pyinfra's --dry and --diff
     + data: ``key=value`` overrides for every host (values parsed as JSON where they are)
     + script: the pyinfra deploy file to run
+    + echo: pass pyinfra's log through to standard error
     """
     inventory = str(Path(inventory).resolve()) if Path(inventory).exists() else inventory
     hosts = inventory_hosts(inventory, list(limit))
@@ -139,7 +148,8 @@ def deploy(inventory: str, limit: list[str] = (), dry: bool = False, diff: bool 
         # pyinfra's log passes through as it comes; the JSON on stdout is read at the end.
         stdout_reader = _Reader(run.stdout)
         for line in run.stderr:
-            sys.stderr.write(line)
+            if echo:
+                sys.stderr.write(line)
             log.read(line)
         stdout = stdout_reader.text()
     try:

@@ -62,6 +62,14 @@ def ensure_ca(directory: Path, name: str = "portalops lab CA") -> tuple[x509.Cer
     return cert, key
 
 
+def _crl_urls(cert: x509.Certificate) -> list[str]:
+    try:
+        points = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+    except x509.ExtensionNotFound:
+        return []
+    return [str(name.value) for point in points for name in (point.full_name or [])]
+
+
 def _usages(cert: x509.Certificate) -> set:
     try:
         return set(cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value)
@@ -75,8 +83,12 @@ def _names(cert: x509.Certificate) -> set[str]:
         str(v) for v in sans.get_values_for_type(x509.IPAddress)}
 
 
-def host_certificate(directory: Path, host_name: str, address: str) -> tuple[str, str, str]:
-    """(certificate chain PEM, key PEM, CA PEM) for a host, issued once and reused."""
+def host_certificate(directory: Path, host_name: str, address: str,
+                     crl_url: str | None = None) -> tuple[str, str, str]:
+    """(certificate chain PEM, key PEM, CA PEM) for a host, issued once and reused.
+
+    ``crl_url``: where clients find the CA's revocation list (see :func:`revocation_list`).
+    """
     ca_cert, ca_key = ensure_ca(directory)
     issued = directory / "issued"
     issued.mkdir(exist_ok=True)
@@ -85,7 +97,7 @@ def host_certificate(directory: Path, host_name: str, address: str) -> tuple[str
     now = datetime.datetime.now(datetime.timezone.utc)
     if cert_path.exists() and key_path.exists():
         cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
-        if (_names(cert) == wanted and _usages(cert) == set(USAGES)
+        if (_names(cert) == wanted and _usages(cert) == set(USAGES) and _crl_urls(cert) == ([crl_url] if crl_url else [])
                 and cert.not_valid_after_utc - now > datetime.timedelta(days=RENEW_DAYS)):
             return _chain(cert_path, ca_cert), key_path.read_text(), _pem(ca_cert)
     key = ec.generate_private_key(ec.SECP256R1())
@@ -96,8 +108,12 @@ def host_certificate(directory: Path, host_name: str, address: str) -> tuple[str
             .add_extension(x509.SubjectAlternativeName([x509.DNSName(host_name),
                                                         x509.IPAddress(ipaddress.ip_address(address))]), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.ExtendedKeyUsage(USAGES), critical=False)
-            .sign(ca_key, hashes.SHA256()))
+            .add_extension(x509.ExtendedKeyUsage(USAGES), critical=False))
+    if crl_url:
+        cert = cert.add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
+            full_name=[x509.UniformResourceIdentifier(crl_url)], relative_name=None, reasons=None,
+            crl_issuer=None)]), critical=False)
+    cert = cert.sign(ca_key, hashes.SHA256())
     _private(key_path, _key_bytes(key))
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return _chain(cert_path, ca_cert), key_path.read_text(), _pem(ca_cert)
@@ -119,3 +135,47 @@ def default_ca_dir() -> Path:
 def ca_dir(data) -> Path:
     """The host data's ``tls_ca_dir``, else the default."""
     return Path(data.tls_ca_dir) if data.tls_ca_dir else default_ca_dir()
+
+
+CRL_PATH = "/pki/portalops-ca.crl"  # where the web hosts serve the CA's revocation list, over HTTP
+CRL_DAYS = 30
+
+
+def revocation_list(directory: Path) -> bytes:
+    """The CA's revocation list (DER), signed once and reused until a week before it expires.
+
+    Serial numbers listed in ``revoked`` (one per line, hex) in the CA directory are revoked.
+    """
+    ca_cert, ca_key = ensure_ca(directory)
+    path, revoked_file = directory / "ca.crl", directory / "revoked"
+    revoked = sorted({int(line, 16) for line in revoked_file.read_text().split()} if revoked_file.exists() else set())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    if path.exists():
+        crl = x509.load_der_x509_crl(path.read_bytes())
+        if (sorted(r.serial_number for r in crl) == revoked
+                and crl.next_update_utc - now > datetime.timedelta(days=7)):
+            return path.read_bytes()
+    builder = (x509.CertificateRevocationListBuilder().issuer_name(ca_cert.subject).last_update(now)
+               .next_update(now + datetime.timedelta(days=CRL_DAYS)))
+    for serial in revoked:
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(now).build())
+    der = builder.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+    path.write_bytes(der)
+    return der
+
+
+def crl_url(data) -> str | None:
+    """Where the hosts' certificates say the CA's revocation list is: ``tls_crl_url``, else the
+    first portal host (every web host serves it); None when the inventory has no web host."""
+    from deploy.peers import addresses_of
+
+    if data.tls_crl_url:
+        return data.tls_crl_url
+    web = addresses_of("portal") or addresses_of("onestop")
+    return f"http://{web[0]}{CRL_PATH}" if web else None
+
+
+def issue(data, host_name: str, address: str) -> tuple[str, str, str]:
+    """The host's certificate from the deploy's CA (see :func:`host_certificate`), for a deploy."""
+    return host_certificate(ca_dir(data), host_name, address, crl_url(data))

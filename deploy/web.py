@@ -16,7 +16,7 @@ from deploy import defaults
 from deploy.controls import named
 from deploy.operations import validated_file
 from deploy.templates import render
-from deploy.tls import ca_dir, host_certificate
+from deploy.tls import issue
 
 NGINX_CHECK = "nginx -t -q"
 # Written straight into sites-enabled, so that ``nginx -t`` reads it when it is checked.
@@ -28,7 +28,7 @@ def certificate() -> tuple[str, str]:
     data = host.data
     if data.tls_certificate_file and data.tls_key_file:
         return Path(data.tls_certificate_file).read_text(), Path(data.tls_key_file).read_text()
-    chain, key, _ = host_certificate(ca_dir(data), host.name, data.ssh_hostname or host.name)
+    chain, key, _ = issue(data, host.name, data.ssh_hostname or host.name)
     return chain, key
 
 

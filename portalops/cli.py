@@ -147,6 +147,41 @@ def restore_command(inventory, host, source, target_time, yes):
     _report(outcomes)
 
 
+@main.command("audit")
+@click.argument("inventory")
+@click.option("--limit", multiple=True, help="Only these hosts or groups (repeatable).")
+@click.option("--check", "checks", multiple=True, type=click.Choice(["lynis", "ssh-audit", "tls", "controls"]),
+              help="Only these checks (repeatable; default: all four).")
+@click.option("--lynis-min", default=None, type=int, help="Lowest Lynis hardening index that passes [85].")
+@click.option("--json", "json_file", type=click.Path(dir_okay=False), help="Also write every finding here.")
+def audit_command(inventory, limit, checks, lynis_min, json_file):
+    """Audit every host of INVENTORY against the level 3 thresholds; print a table per host.
+
+    Lynis runs on each host (hardening index >= 85, with the tests a container cannot pass
+    skipped by the deploy's profile and listed); ssh-audit (no failure or warning) and
+    testssl.sh (no HIGH or CRITICAL finding, web hosts) run from here; the deploy's own
+    controls are checked by a dry run (nothing would change). Exits 1 if any host fails.
+    """
+    import dataclasses
+    import json
+
+    from audit.report import CHECKS, HEADER, LYNIS_MIN_INDEX, cells, details
+    from audit.run import audit
+
+    lynis_min = LYNIS_MIN_INDEX if lynis_min is None else lynis_min
+    audits = audit(inventory, limit, tuple(checks) or CHECKS, log=lambda line: click.echo(line, err=True))
+    click.echo(render_table(HEADER, [cells(a, lynis_min) for a in audits]))
+    for line in details(audits, lynis_min):
+        click.echo(line)
+    failed = [a.target.name for a in audits if not a.passed(lynis_min)]
+    click.echo(f"{len(audits)} hosts audited, {len(audits) - len(failed)} pass, {len(failed)} fail"
+               + (f": {', '.join(failed)}" if failed else ""))
+    if json_file:
+        Path(json_file).write_text(json.dumps([dataclasses.asdict(a) for a in audits], indent=2, default=str))
+    if failed:
+        sys.exit(1)
+
+
 # --- portal --------------------------------------------------------------------------------
 
 

@@ -1,5 +1,5 @@
 # Two commands do all set-up on a fresh Debian 12 machine, as root:
-#   make demo   bring up the built-in lab and show every host reachable
+#   make demo   bring up the built-in lab, deploy and harden it, audit every host
 #   make test   run the whole test suite (unit tests, then lab tests)
 # Both install what they need and are safe to run twice.
 
@@ -7,7 +7,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 DEBIAN_PACKAGES := debootstrap systemd-container apt-cacher-ng iproute2 nftables \
-	openssh-client python3-venv util-linux mount postgresql
+	openssh-client python3-venv util-linux mount postgresql testssl.sh
 
 .PHONY: setup debian-packages demo test test-unit test-lab bench lab-down
 
@@ -30,6 +30,7 @@ $(VENV)/.installed: pyproject.toml portal/pyproject.toml
 demo: setup
 	$(BIN)/portalops lab up
 	$(BIN)/portalops deploy $$($(BIN)/portalops lab inventory)
+	$(BIN)/portalops audit $$($(BIN)/portalops lab inventory)
 
 test: setup
 	$(BIN)/pytest

@@ -7,7 +7,7 @@ from io import StringIO
 from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.facts.files import File, FindInFile
-from pyinfra.operations import files, server
+from pyinfra.operations import apt, files, server
 from pyinfra.operations.util import any_changed
 
 from deploy import defaults
@@ -33,11 +33,32 @@ Auth-Final:
 """
 
 
+# Files a package this deploy installs brings: on a fresh host they do not exist yet when
+# facts are read, but do by the time their mode is set.
+BROUGHT_BY_DEPLOY = {"/etc/crontab"}  # cron, base-13
+
+
+def login_defs(name: str, key: str, value) -> None:
+    """Set ``key`` in /etc/login.defs to ``value`` (the line replaced, or added)."""
+    # Basic regular expressions: pyinfra matches with grep and replaces with sed.
+    files.line(name=f"{name}: login.defs {key}", path="/etc/login.defs", line=f"^{key}[[:space:]].*$",
+               replace=f"{key}\t{value}")
+
+
 @deploy("Accounts", data_defaults=defaults.ALL)
 def accounts():
     """Lock-out (acc-01), ageing and inactivity (acc-02), umask and idle shells (acc-03),
-    file modes (acc-04), SUID bits (acc-05)."""
+    file modes (acc-04), SUID bits (acc-05), private /tmp per session (acc-06), password
+    strength and hashing cost (acc-07), closed home directories (acc-08)."""
     data = host.data
+    # Both packages add themselves to the PAM stacks (pam-auth-update) when installed, so
+    # they come before the faillock profiles are (re)applied below.
+    apt.packages(name=named("acc-06") + ": libpam-tmpdir", packages=["libpam-tmpdir"], no_recommends=True)
+    apt.packages(name=named("acc-07") + ": libpam-pwquality", packages=["libpam-pwquality"], no_recommends=True)
+    files.put(name=named("acc-07") + ": pwquality.conf", dest="/etc/security/pwquality.conf.d/90-portalops.conf",
+              src=StringIO(f"# Written by portalops: [acc-07]\nminlen = {data.password_min_length}\n"
+                           f"minclass = {data.password_min_classes}\ndictcheck = 1\nusercheck = 1\n"
+                           "enforce_for_root\n"))
     files.put(name=named("acc-01") + ": faillock.conf", dest="/etc/security/faillock.conf",
               src=StringIO(f"# Written by portalops: [acc-01]\ndeny = {data.faillock_deny}\n"
                            f"fail_interval = 900\nunlock_time = {data.faillock_unlock_seconds}\naudit\n"))
@@ -58,9 +79,11 @@ def accounts():
 
     for key, value in (("PASS_MAX_DAYS", data.password_max_days), ("PASS_MIN_DAYS", data.password_min_days),
                        ("UMASK", data.umask), ("ENCRYPT_METHOD", "YESCRYPT")):
-        # Basic regular expressions: pyinfra matches with grep and replaces with sed.
-        files.line(name=f"{named('acc-02')}: login.defs {key}", path="/etc/login.defs",
-                   line=f"^{key}[[:space:]].*$", replace=f"{key}\t{value}")
+        login_defs(named("acc-02"), key, value)
+    for key, value in (("YESCRYPT_COST_FACTOR", data.yescrypt_cost_factor),
+                       ("SHA_CRYPT_MIN_ROUNDS", data.sha_crypt_rounds), ("SHA_CRYPT_MAX_ROUNDS", data.sha_crypt_rounds)):
+        login_defs(named("acc-07"), key, value)
+    login_defs(named("acc-08"), "HOME_MODE", "0" + data.home_mode)
     files.line(name=named("acc-02") + ": new accounts expire when inactive", path="/etc/default/useradd",
                line="^#*[[:space:]]*INACTIVE=.*$", replace=f"INACTIVE={data.inactive_days}")
 
@@ -69,8 +92,14 @@ def accounts():
                            f"TMOUT={data.shell_timeout_seconds}\nreadonly TMOUT\nexport TMOUT\n"))
 
     for path, mode in data.file_modes.items():
-        if host.get_fact(File, path=path):
+        if path in BROUGHT_BY_DEPLOY or host.get_fact(File, path=path):
             files.file(name=f"{named('acc-04')}: {path}", path=path, mode=mode, touch=False)
+    for path, mode in data.directory_modes.items():
+        files.directory(name=f"{named('acc-04')}: {path}", path=path, mode=mode)
+    # Admins' homes were made before UMASK/HOME_MODE above applied to new ones.
+    for admin in data.admins:
+        files.directory(name=f"{named('acc-08')}: /home/{admin['name']}", path=f"/home/{admin['name']}",
+                        mode=data.home_mode)
     for path in data.suid_removed:
         if host.get_fact(File, path=path):
             files.file(name=f"{named('acc-05')}: {path}", path=path, mode="755", touch=False)

@@ -33,7 +33,8 @@ def guard_connection() -> bool:
 @deploy("Base", data_defaults=defaults.ALL)
 def base():
     """Admins (base-01/02), hostname (base-03), time (base-04), journal (base-05), apt cache and
-    unattended security updates (base-06/07), no needless network services (base-08)."""
+    unattended security updates (base-06/07), no needless network services (base-08), legal
+    banner (base-12), cron for the scheduled checks (base-13)."""
     if not guard_connection():
         return
     server.group(name=named("base-02") + ": login group", group=host.data.ssh_login_group)
@@ -70,4 +71,10 @@ def base():
         files.put(name=named("base-07") + ": daily", dest="/etc/apt/apt.conf.d/20auto-upgrades",
                   src=StringIO('APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Unattended-Upgrade "1";\n'))
     apt.packages(name=named("base-08"), packages=host.data.unneeded_packages, present=False)
+
+    for path in ("/etc/issue", "/etc/issue.net"):
+        files.put(name=f"{named('base-12')}: {path}", dest=path, src=StringIO(host.data.login_banner), mode="644")
+    # Debian's checks (debsums, rkhunter, acct's rotation) are cron jobs.
+    apt.packages(name=named("base-13") + ": cron", packages=["cron"], no_recommends=True)
+    systemd.service(name=named("base-13") + ": running", service="cron", running=True, enabled=True)
 

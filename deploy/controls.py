@@ -2,8 +2,10 @@
 
 Ids follow the concern (``ssh-03``), titles say what the control achieves, and
 ``container`` says whether it can apply inside a container: kernel settings
-outside ``net.*``, kernel modules, auditd and clock setting cannot, and a deploy
-skips them there with a line saying so, never silently.
+outside ``net.*``, kernel modules, auditd, process accounting and clock setting
+cannot, and a deploy skips them there with a line saying so, never silently. The
+Lynis tests that follow from them are listed in ``lynis_container_skips``
+(deploy/defaults.py) and skipped through Lynis's profile on containers only.
 """
 
 from __future__ import annotations
@@ -33,6 +35,11 @@ CONTROLS = {c.id: c for c in [
     Control("base-06", "Packages come from the central cache"),
     Control("base-07", "Security updates install unattended"),
     Control("base-08", "Unneeded network services removed"),
+    Control("base-09", "Published security updates applied at deploy"),
+    Control("base-10", "Upgrades show their news and the services left on old libraries (apt-listchanges, needrestart)"),
+    Control("base-11", "Installed versions visible for patch management (apt-show-versions)"),
+    Control("base-12", "Legal warning shown before every login (console and SSH)"),
+    Control("base-13", "Scheduled checks run (cron)"),
     Control("ssh-01", "sshd allows modern key exchange, ciphers and MACs only"),
     Control("ssh-02", "No password and no root login over SSH"),
     Control("ssh-03", "Few authentication tries, short login grace, idle sessions closed"),
@@ -50,8 +57,17 @@ CONTROLS = {c.id: c for c in [
     Control("acc-03", "Restrictive umask and idle shells closed"),
     Control("acc-04", "Sensitive files keep strict modes"),
     Control("acc-05", "Set-user-ID bits removed where not needed"),
+    Control("acc-06", "Each login session gets a private temporary directory (libpam-tmpdir)"),
+    Control("acc-07", "Passwords need strength (pam_pwquality) and are hashed at a high cost"),
+    Control("acc-08", "Home directories closed to other users"),
     Control("ids-01", "auditd records identity, sudo, time and config changes", container=False),
     Control("ids-02", "fail2ban bans SSH brute force (systemd journal backend)"),
+    Control("ids-03", "Lynis installed for the audit, container-only tests skipped in its profile"),
+    Control("ids-04", "File integrity checked daily against a baseline (AIDE)"),
+    Control("ids-05", "Rootkit scan daily (rkhunter), file properties refreshed after apt"),
+    Control("ids-06", "Installed files checked against their packages (debsums)"),
+    Control("ids-07", "Process accounting records every command run (acct)", container=False),
+    Control("ids-08", "System activity recorded every 10 minutes (sysstat)"),
     Control("web-01", "TLS 1.2/1.3 only, Mozilla intermediate ciphers, HSTS"),
     Control("web-02", "Security headers and no server version"),
     Control("web-03", "Upload size fits dossier attachments, rate limits on login and submission"),

@@ -53,6 +53,9 @@ def database():
     address = data.ssh_hostname or host.name
     conf_dir = f"/etc/postgresql/{data.postgres_version}/main"
     apt.packages(name=named("db-01") + ": PostgreSQL", packages=["postgresql"], no_recommends=True)
+    # postgres has a login shell, so its home counts as one: only postgres reads it.
+    files.directory(name=named("acc-08") + ": /var/lib/postgresql", path="/var/lib/postgresql", user="postgres",
+                    group="postgres", mode=data.home_mode)
 
     files.directory(name=named("db-01") + ": certificate directory", path="/etc/postgresql/ssl",
                     user="postgres", group="postgres", mode="700")

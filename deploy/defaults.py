@@ -29,6 +29,19 @@ BASE = {
                           "avahi-daemon", "cups", "tftp", "ftp"],
     # NTP servers for systemd-timesyncd; the province's own time source where it has one.
     "ntp_servers": ["0.debian.pool.ntp.org", "1.debian.pool.ntp.org"],
+    # Security updates already published are installed during the deploy, not a day later
+    # by unattended-upgrades. Turning it off leaves known holes open until that run.
+    "security_upgrades_on_deploy": True,
+    # needrestart after an upgrade: "l" lists the services still running old libraries
+    # (in the apt log) and restarts nothing; "a" would restart them, sshd and PostgreSQL
+    # included, in the middle of a deploy or an unattended upgrade.
+    "needrestart_mode": "l",
+    # Shown before every login: on the console (/etc/issue) and over SSH (/etc/issue.net,
+    # sshd Banner). The wording is the province's legal notice; clients print it on stderr.
+    "login_banner": ("CẢNH BÁO: Hệ thống thông tin của cơ quan nhà nước. Chỉ người được cấp quyền mới được truy cập.\n"
+                     "Mọi truy cập đều được ghi nhật ký và giám sát; truy cập trái phép sẽ bị xử lý theo pháp luật.\n"
+                     "WARNING: Government information system. Authorised use only.\n"
+                     "All access is logged and monitored; unauthorised access is prohibited and dealt with under the law.\n"),
 }
 
 SSH = {
@@ -43,10 +56,19 @@ SSH = {
     # Level 3: lock after at most 5 failed attempts; sshd drops the connection after 3.
     "ssh_max_auth_tries": 3,
     "ssh_login_grace_seconds": 30,
-    # Level 3: admin sessions lock after 5 minutes idle (3 keep-alives 100 s apart ~ 5 min).
-    "ssh_client_alive_interval": 100,
-    "ssh_client_alive_count_max": 3,
-    "ssh_max_sessions": 4,
+    # Level 3: admin sessions lock after 5 minutes idle (2 keep-alives 150 s apart = 5 min).
+    # Keep interval x count at 300 s when changing either.
+    "ssh_client_alive_interval": 150,
+    "ssh_client_alive_count_max": 2,
+    # Sessions (channels) per connection. pyinfra gathers facts over many channels of one
+    # connection at once: at 2, and even 4, it fails with "ChannelException: Connect
+    # failed" (seen on the lab), so OpenSSH's own 10, not the 2 Lynis suggests.
+    "ssh_max_sessions": 10,
+    # Dead clients are found by the encrypted ClientAlive messages above, not by
+    # spoofable TCP keep-alives.
+    "ssh_tcp_keep_alive": False,
+    # Show /etc/issue.net (login_banner) before authentication.
+    "ssh_banner": True,
     "ssh_max_startups": "10:30:60",
 }
 
@@ -80,7 +102,9 @@ KERNEL = {
         "net.ipv4.conf.all.send_redirects": 0,
         "net.ipv4.conf.default.send_redirects": 0,
         "net.ipv4.conf.all.accept_source_route": 0,
+        "net.ipv4.conf.default.accept_source_route": 0,
         "net.ipv4.conf.all.log_martians": 1,
+        "net.ipv4.conf.default.log_martians": 1,
         "net.ipv4.icmp_echo_ignore_broadcasts": 1,
         "net.ipv4.icmp_ignore_bogus_error_responses": 1,
         "net.ipv4.tcp_syncookies": 1,
@@ -95,12 +119,23 @@ KERNEL = {
         "kernel.yama.ptrace_scope": 1,
         "kernel.randomize_va_space": 2,
         "kernel.unprivileged_bpf_disabled": 1,
+        "kernel.perf_event_paranoid": 3,  # Debian kernels: no perf for unprivileged users
+        "kernel.sysrq": 0,
+        "kernel.ctrl-alt-del": 0,
+        "kernel.core_uses_pid": 1,
+        "dev.tty.ldisc_autoload": 0,
+        "net.core.bpf_jit_harden": 2,  # net.* by name, but the kernel's, not a namespace's
         "fs.protected_hardlinks": 1,
         "fs.protected_symlinks": 1,
+        "fs.protected_fifos": 2,
+        "fs.protected_regular": 2,
         "fs.suid_dumpable": 0,
     },
-    # File systems and protocols no portal server mounts or speaks.
-    "blacklisted_modules": ["cramfs", "freevxfs", "jffs2", "hfs", "hfsplus", "udf", "dccp", "sctp", "rds", "tipc"],
+    # File systems, protocols and storage buses no portal server mounts, speaks or has.
+    # usb-storage and firewire: a USB disk cannot be read on the host (copy restores
+    # over the network, or remove them here for a host that needs one).
+    "blacklisted_modules": ["cramfs", "freevxfs", "jffs2", "hfs", "hfsplus", "udf", "dccp", "sctp", "rds", "tipc",
+                            "usb-storage", "firewire-core", "firewire-ohci"],
 }
 
 ACCOUNTS = {
@@ -119,6 +154,22 @@ ACCOUNTS = {
     # Sensitive files and the modes they keep.
     "file_modes": {"/etc/shadow": "640", "/etc/gshadow": "640", "/etc/passwd": "644", "/etc/group": "644",
                    "/etc/crontab": "600", "/etc/ssh/sshd_config": "600"},
+    # Directories of scheduled jobs: root reads them, nobody learns what runs when.
+    "directory_modes": {"/etc/cron.d": "700", "/etc/cron.hourly": "700", "/etc/cron.daily": "700",
+                        "/etc/cron.weekly": "700", "/etc/cron.monthly": "700"},
+    # Home directories: no other user reads an admin's files (keys, history). Also the
+    # mode useradd gives new homes.
+    "home_mode": "750",
+    # Password strength (pam_pwquality) for any password set on the host (admins log in
+    # by key; this guards the accounts that get one anyway). Raising it only bites the
+    # next password change.
+    "password_min_length": 14,
+    "password_min_classes": 3,
+    # Password hashing cost: yescrypt's cost factor (what ENCRYPT_METHOD uses), and SHA
+    # rounds for tools that ask for SHA-512 (chpasswd -c SHA512). Higher costs slow each
+    # login check and each brute-force guess alike.
+    "yescrypt_cost_factor": 7,
+    "sha_crypt_rounds": 65536,
 }
 
 INTRUSION = {
@@ -126,6 +177,34 @@ INTRUSION = {
     "fail2ban_max_retry": 5,
     "fail2ban_find_seconds": 600,
     "fail2ban_ban_seconds": 3600,
+    # AIDE's daily check compares files with its database; data that changes by design is
+    # left out so a report means something. An excluded path is not watched at all.
+    "aide_excluded": ["/var/lib/postgresql", "/var/lib/pgbackrest", "/var/lib/dichvucong"],
+    # How often debsums checks installed files against their packages: "daily", "weekly",
+    # "monthly" (cron). A check reads every packaged file: daily costs disk reads on small hosts.
+    "debsums_schedule": "weekly",
+}
+
+AUDIT = {
+    # Lynis tests that cannot apply inside a container (systemd-nspawn, LXC...): the
+    # deploy writes them as skip-test lines into /etc/lynis/custom.prf on containers only,
+    # and the audit lists them beside the score. A VM or bare metal runs them all.
+    "lynis_container_skips": {
+        "ACCT-9622": "process accounting needs CAP_SYS_PACCT, which the container manager drops",
+        "ACCT-9628": "auditd: the kernel's audit subsystem belongs to the host (ids-01 skipped)",
+        "FILE-6310": "separate partitions: the container's file system is one directory of the host",
+        "FILE-6344": "/proc is mounted by the container manager (hidepid needs CAP_SYS_ADMIN)",
+        "FILE-6374": "/dev, /dev/shm and /tmp are mounted by the container manager, with its options",
+        "KRNL-5788": "no kernel image of its own: the container runs the host's kernel",
+        "MACF-6290": "AppArmor/SELinux profiles are the host kernel's; a container cannot load them",
+        "NETW-3200": "protocol modules (dccp, sctp, rds, tipc) load into the host's kernel (os-03 skipped)",
+        "STRG-1846": "firewire drivers load into the host's kernel (os-03 skipped)",
+        "USB-1000": "usb-storage loads into the host's kernel (os-03 skipped)",
+        "USB-3000": "USBGuard: no USB bus in a container",
+        # kernel.*, fs.*, dev.* sysctls are the host kernel's, read-only in a container (os-02 skipped).
+        **{f"KRNL-6000:{key}": "kernel sysctl: the host kernel's, read-only in a container (os-02 skipped)"
+           for key in KERNEL["sysctl_kernel"]},
+    },
 }
 
 WEB = {
@@ -136,6 +215,10 @@ WEB = {
     "tls_certificate_file": None,
     "tls_key_file": None,
     "tls_ca_dir": None,
+    # Where certificates say the CA's revocation list is (None: the first portal host serves
+    # the deploy's CA's list at http://<host>/pki/portalops-ca.crl). With the province's CA,
+    # its own CRL or OCSP address is in its certificates already.
+    "tls_crl_url": None,
     # OCSP stapling needs a CA with a responder: on for the province's CA, off for the lab CA.
     "tls_ocsp_stapling": False,
     "hsts_max_age": 63072000,
@@ -195,4 +278,4 @@ APP = {
 
 # Every deploy sees every default: a value one concern sets (the SSH port, the login
 # group) is read by another (the firewall, the accounts) without being typed twice.
-ALL = {**BASE, **SSH, **FIREWALL, **KERNEL, **ACCOUNTS, **INTRUSION, **WEB, **DATABASE, **BACKUP, **APP}
+ALL = {**BASE, **SSH, **FIREWALL, **KERNEL, **ACCOUNTS, **INTRUSION, **AUDIT, **WEB, **DATABASE, **BACKUP, **APP}

@@ -17,6 +17,22 @@ class Container(FactBase):
         return (output[0].strip() if output else "") or "none"
 
 
+# Packages ``apt-get upgrade`` would take from a security suite, one a line: the same
+# reading as Lynis's PKGS-7392 (lists as they are; no refresh, no lock taken).
+SECURITY_UPGRADES = ("apt-get -s -q -o Debug::NoLocking=1 upgrade 2>/dev/null "
+                     "| awk '/^Inst / && /-security/ {print $2}' | sort -u")
+
+
+class SecurityUpgrades(FactBase):
+    """Names of the installed packages with an update waiting from a security suite."""
+
+    def command(self) -> str:
+        return SECURITY_UPGRADES
+
+    def process(self, output) -> list[str]:
+        return [line.strip() for line in output if line.strip()]
+
+
 class SshClientAddress(FactBase):
     """The address the host sees our SSH connection coming from (first field of SSH_CONNECTION)."""
 

@@ -3,6 +3,7 @@
 What bench/deploy.py measures against Ansible; site.py runs the same and then the roles.
 """
 
-from deploy.hardening import harden
+from deploy.hardening import baselines, harden
 
 harden()
+baselines()

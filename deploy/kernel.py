@@ -38,6 +38,9 @@ def kernel():
                       f"install {module} /bin/false\nblacklist {module}\n" for module in host.data.blacklisted_modules)))
     files.put(name=named("os-04") + ": limits", dest="/etc/security/limits.d/90-portalops-core.conf",
               src=StringIO("# Written by portalops: [os-04] no core dumps\n* hard core 0\n"))
+    # Shells that do not pass through PAM's limits (su -, scripts with a login shell) too.
+    files.put(name=named("os-04") + ": login shells", dest="/etc/profile.d/portalops-core.sh", mode="644",
+              src=StringIO("# Written by portalops: [os-04] no core dumps\nulimit -c 0\n"))
     files.directory(name=named("os-04") + ": systemd-coredump directory", path="/etc/systemd/coredump.conf.d")
     files.put(name=named("os-04") + ": systemd-coredump", dest="/etc/systemd/coredump.conf.d/90-portalops.conf",
               src=StringIO("[Coredump]\nStorage=none\nProcessSizeMax=0\n"))

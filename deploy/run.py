@@ -20,6 +20,7 @@ from deploy.release import portal_release
 
 SITE = Path(__file__).with_name("site.py")
 RESTORE = Path(__file__).with_name("restore.py")
+CONFIG = Path(__file__).with_name("config.py")
 PYINFRA = str(Path(sys.executable).with_name("pyinfra"))
 # pyinfra's log lines this summary reads: a host it could not reach, the operation it
 # starts, a host on which that operation failed.
@@ -139,7 +140,7 @@ def deploy(inventory: str, limit: list[str] = (), dry: bool = False, diff: bool 
     if script == SITE:
         portal_release()  # built once here, before pyinfra prepares hosts in parallel
     # With -y pyinfra skips change detection, so a dry run goes without it.
-    argv = [PYINFRA, "--json", *(["--dry"] if dry else ["-y"]), *(["--diff"] if diff else []),
+    argv = [PYINFRA, "--json", "--config", str(CONFIG), *(["--dry"] if dry else ["-y"]), *(["--diff"] if diff else []),
             *[a for l in limit for a in ("--limit", l)], *[a for d in data for a in ("--data", d)],
             inventory, str(script)]
     log = LogFindings()

@@ -5,6 +5,7 @@ hardening; then each role's own: PostgreSQL on the db host (and, for its own
 portal, on each one-stop host), nginx with TLS and the WAF and the portal release
 behind it on portal and one-stop hosts, the national-service stand-ins on the
 monitor host, and pgBackRest on every PostgreSQL host with a copy on the backup host.
+Last, the integrity baselines (AIDE, rkhunter) are taken of the finished host.
 """
 
 from pyinfra import host
@@ -12,7 +13,7 @@ from pyinfra import host
 from deploy.app import app
 from deploy.backup import backups
 from deploy.database import DATABASE_ROLES, database
-from deploy.hardening import harden
+from deploy.hardening import baselines, harden
 from deploy.standins import standins
 from deploy.web import web
 
@@ -28,3 +29,4 @@ if {"portal", "onestop"} & roles:
     app()
 if "monitor" in roles:
     standins()
+baselines()

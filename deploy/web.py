@@ -4,7 +4,7 @@ checked with ``nginx -t`` in place before nginx reloads; a failing one is put ba
 
 from __future__ import annotations
 
-from io import StringIO
+from io import BytesIO, StringIO
 from pathlib import Path
 
 from pyinfra import host
@@ -16,7 +16,7 @@ from deploy import defaults
 from deploy.controls import named
 from deploy.operations import validated_file
 from deploy.templates import render
-from deploy.tls import issue
+from deploy.tls import CRL_PATH, ca_dir, issue, revocation_list
 
 NGINX_CHECK = "nginx -t -q"
 # Written straight into sites-enabled, so that ``nginx -t`` reads it when it is checked.
@@ -52,8 +52,10 @@ def web():
                   mode="644"),
         files.put(name=named("web-01") + ": key", dest="/etc/ssl/portalops/server.key", src=StringIO(key),
                   mode="600"),
-        files.line(name=named("web-02") + ": no server version", path="/etc/nginx/nginx.conf",
-                   line="^[[:space:]]*#*[[:space:]]*server_tokens .*;$", replace="\tserver_tokens off;"),
+        # Debian's own, but with no TLS below 1.2 at the http level (its default allows 1.0
+        # and 1.1 to any server block that does not say otherwise) and no server version.
+        validated_file(name=named("web-01") + ": nginx.conf", dest="/etc/nginx/nginx.conf",
+                       content=render("nginx.conf.j2", data), check=NGINX_CHECK, in_place=True),
     ]
     if data.waf:
         files.directory(name=named("web-04") + ": rules directory", path="/etc/nginx/modsec")
@@ -61,12 +63,17 @@ def web():
             name=named("web-04") + ": ModSecurity and CRS", dest="/etc/nginx/modsec/portalops.conf",
             content=render("modsecurity.conf.j2", data, client_max_body_bytes=body_limit_mb() * 1024 * 1024),
             check=NGINX_CHECK, in_place=True))
+    if not data.tls_certificate_file:  # the deploy's CA: its revocation list, served here
+        files.directory(name=named("web-01") + ": revocation list directory", path="/var/www/pki", mode="755")
+        files.put(name=named("web-01") + ": the CA's revocation list", dest=f"/var/www{CRL_PATH}", mode="644",
+                  src=BytesIO(revocation_list(ca_dir(data))))
     # Debian's default site claims the default server: it goes before the portal's is checked.
     changed.append(files.link(name=named("web-05") + ": default site disabled",
                               path="/etc/nginx/sites-enabled/default", present=False))
     changed.append(validated_file(
         name=named("web-05") + ": portal site", dest=SITE,
-        content=render("nginx-portal.conf.j2", data, server_name=host.name, client_max_body_mb=body_limit_mb()),
+        content=render("nginx-portal.conf.j2", data, server_name=host.name, client_max_body_mb=body_limit_mb(),
+                       crl_path=CRL_PATH),
         check=NGINX_CHECK, in_place=True))
     systemd.service(name=named("web-05") + ": nginx running", service="nginx", running=True, enabled=True)
     systemd.service(name=named("web-05") + ": nginx reloaded", service="nginx", reloaded=True,

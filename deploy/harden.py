@@ -1,4 +1,4 @@
-"""Hardening only, no role services: ``pyinfra INVENTORY deploy/harden.py``.
+"""Hardening only, no role services: ``pyinfra INVENTORY deploy/harden.py --config deploy/config.py``.
 
 What bench/deploy.py measures against Ansible; site.py runs the same and then the roles.
 """

@@ -1,4 +1,4 @@
-"""The whole deploy: ``pyinfra INVENTORY deploy/site.py`` (or ``portalops deploy INVENTORY``).
+"""The whole deploy: ``pyinfra INVENTORY deploy/site.py --config deploy/config.py`` (or ``portalops deploy INVENTORY``).
 
 Every host gets the base, SSH, firewall, kernel, accounts and intrusion
 hardening; then each role's own: PostgreSQL on the db host (and, for its own

@@ -10,7 +10,10 @@ starts the container.
 
 from __future__ import annotations
 
+import errno
 import os
+import signal
+import time
 from pathlib import Path
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
@@ -42,8 +45,31 @@ def enter(name: str) -> None:
         (directory / "cgroup.procs").write_text(pid)
 
 
-def remove(name: str) -> None:
-    """Remove the host's (empty, stopped) cgroups, deepest first."""
+def remove(name: str, wait_seconds: float = 20) -> None:
+    """Remove the host's cgroups, deepest first, once its processes are gone.
+
+    A stopped host's last processes (PostgreSQL's, say) can still be exiting; any left
+    are killed, and removal is retried for ``wait_seconds`` before the error is raised.
+    """
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            _remove_tree(name)
+            return
+        except OSError as error:
+            if error.errno != errno.EBUSY or time.monotonic() > deadline:
+                raise
+            for directory in host_cgroups(name):
+                for procs in directory.rglob("cgroup.procs"):
+                    for pid in procs.read_text().split():
+                        try:
+                            os.kill(int(pid), signal.SIGKILL)
+                        except ProcessLookupError:
+                            pass
+            time.sleep(0.5)
+
+
+def _remove_tree(name: str) -> None:
     for directory in host_cgroups(name):
         if not directory.exists():
             continue
@@ -53,7 +79,15 @@ def remove(name: str) -> None:
 
 
 def remove_lab_root() -> None:
-    """Remove the lab's parent cgroup once every host's is gone."""
+    """Remove what is left of hosts' cgroups (a host whose removal was interrupted), then
+    the lab's parent cgroup."""
+    names = {child.name for parent in lab_cgroups() if parent.exists() for child in parent.iterdir()
+             if child.is_dir()}
+    for name in sorted(names):
+        try:
+            remove(name)
+        except OSError:
+            pass  # leftovers() reports it
     for parent in lab_cgroups():
         try:
             parent.rmdir()

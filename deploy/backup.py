@@ -206,10 +206,15 @@ def restore(source: str = "local", target_time: str | None = None):
         f"if pg_isready -q; then pgbackrest --stanza={stanza} check; "
         "else echo 'PostgreSQL is down: WAL not yet archived cannot be saved' >&2; fi"])
     # Commands, not systemd.service: whether PostgreSQL runs changes during this run.
-    server.shell(name=named("bak-01") + ": PostgreSQL stopped", commands=["systemctl stop postgresql"])
+    cluster = f"postgresql@{data.postgres_version}-main"
+    pid_file = f"/var/lib/postgresql/{data.postgres_version}/main/postmaster.pid"
+    server.shell(name=named("bak-01") + ": PostgreSQL stopped", commands=[
+        f"systemctl stop {cluster}",
+        f"for i in $(seq 60); do [ -e {pid_file} ] || exit 0; sleep 1; done; "
+        "echo 'PostgreSQL did not stop within 60 s' >&2; exit 1"])
     server.shell(name=f"{named('bak-01')}: restored from repo{repo}", **AS_POSTGRES, commands=[
         " ".join(["pgbackrest", f"--stanza={stanza}", f"--repo={repo}", "--delta", *target, "restore"])])
-    server.shell(name=named("bak-01") + ": PostgreSQL started", commands=["systemctl start postgresql"])
+    server.shell(name=named("bak-01") + ": PostgreSQL started", commands=[f"systemctl start {cluster}"])
     server.shell(name=named("bak-01") + ": recovery finished", **AS_POSTGRES, commands=[
         f"for i in $(seq {RECOVERY_WAIT_SECONDS}); do "
         "[ \"$(psql -XtAc 'select pg_is_in_recovery()' 2>/dev/null)\" = f ] && exit 0; sleep 1; done; "

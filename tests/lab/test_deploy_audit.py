@@ -23,7 +23,7 @@ def audit(*args):
 @pytest.fixture(scope="module")
 def full_audit(converged, tmp_path_factory):
     findings = tmp_path_factory.mktemp("audit") / "findings.json"
-    result = audit("--json", str(findings))
+    result, _ = audit("--json", str(findings))
     return result, json.loads(findings.read_text())
 
 

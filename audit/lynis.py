@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from audit.remote import sudo
+from deploy.integrity import LYNIS_PROFILE as PROFILE  # the deploy's: tests a container cannot pass
 from audit.targets import Target
 
 REPORT = "/var/log/lynis-report.dat"
-PROFILE = "/etc/lynis/custom.prf"  # the deploy's: tests a container cannot pass, skipped
 # --quick: no pauses; the report file is the interface, the screen output is not.
 COMMAND = (f"sh -c 'cd / && lynis audit system --quick --no-colour --report-file {REPORT} >/dev/null "
            f"&& cat {REPORT} && grep -h ^skip-test= {PROFILE} 2>/dev/null; true'")

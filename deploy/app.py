@@ -24,7 +24,7 @@ from pyinfra.operations.util import any_changed
 from deploy import defaults
 from deploy.controls import named
 from deploy.database import db_password
-from deploy.peers import addresses_of
+from deploy.peers import address_of, addresses_of
 from deploy.release import portal_release
 from deploy.secrets import secret, secrets_dir
 from deploy.templates import render
@@ -60,7 +60,7 @@ def environment(data, release: str) -> tuple[str, dict[str, str]]:
     url = (f"postgresql://{data.portal_db_user}@{database}:{data.postgres_port}/{data.portal_database}"
            f"?connect_timeout=5{tls}")
     env = render("dichvucong.env.j2", data, release=release, database_url=url, unit_code=data.unit_code,
-                 mode="onestop" if onestop else "province", public_host=data.ssh_hostname or host.name,
+                 mode="onestop" if onestop else "province", public_host=address_of(),
                  standins_url=standins_url(data), sync_url=sync_url)
     if onestop:
         env += "SSL_CERT_FILE=/etc/dichvucong/ca.pem\n"

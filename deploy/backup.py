@@ -29,7 +29,7 @@ from deploy import defaults
 from deploy.controls import named
 from deploy.database import DATABASE_ROLES
 from deploy.facts import PgBackRestBackups, backup_count, backups_command
-from deploy.peers import members_of
+from deploy.peers import address_of, members_of
 from deploy.operations import refuse
 from deploy.secrets import secret, secrets_dir
 from deploy.templates import render
@@ -85,10 +85,6 @@ def _server(control: str, config, certificates: list) -> None:
     systemd.service(name=named(control) + ": TLS server", service="pgbackrest", running=True, enabled=True)
 
 
-def _address(data) -> str:
-    return data.ssh_hostname or host.name
-
-
 def _stanza_waits_for_copy(stanza: str) -> bool:
     """At execution time: the stanza is in the copy and has no backup yet.
 
@@ -133,14 +129,14 @@ def backups():
         host.noop(named("bak-02") + ": no database host in the inventory")
         return
     copy_host = copies[0][0] if copies else None
-    certificates = _common("bak-01", _address(data), copies if is_database else databases)
+    certificates = _common("bak-01", address_of(), copies if is_database else databases)
     files.directory(name=named("bak-01") + ": repository", path=data.backup_repo_path, user="postgres",
                     group="postgres", mode="750")
     if is_copy:
-        text = render("pgbackrest-copy.conf.j2", data, address=_address(data), databases=databases,
+        text = render("pgbackrest-copy.conf.j2", data, address=address_of(), databases=databases,
                       cipher_pass=cipher_pass(data, "copy"))
     else:
-        text = render("pgbackrest-db.conf.j2", data, stanza=host.name, address=_address(data), copy_host=copy_host,
+        text = render("pgbackrest-db.conf.j2", data, stanza=host.name, address=address_of(), copy_host=copy_host,
                       copy_clients=[name for name, _ in copies], cipher_pass=cipher_pass(data, host.name))
     config = files.put(name=named("bak-01") + ": pgbackrest.conf", dest=CONFIG, user="postgres", group="postgres",
                        mode="600", src=StringIO(text))

@@ -20,7 +20,7 @@ from pyinfra.operations.util import any_changed
 from deploy import defaults
 from deploy.controls import named
 from deploy.operations import validated_file
-from deploy.peers import addresses_of
+from deploy.peers import address_of, addresses_of
 from deploy.secrets import secret, secrets_dir
 from deploy.templates import render
 from deploy.tls import issue
@@ -50,7 +50,7 @@ def database():
     data = host.data
     serves_others = "db" in (data.roles or [])
     app_hosts = addresses_of("portal") if serves_others else []
-    address = data.ssh_hostname or host.name
+    address = address_of()
     conf_dir = f"/etc/postgresql/{data.postgres_version}/main"
     apt.packages(name=named("db-01") + ": PostgreSQL", packages=["postgresql"], no_recommends=True)
     # postgres has a login shell, so its home counts as one: only postgres reads it.

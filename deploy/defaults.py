@@ -7,6 +7,9 @@ concern's dictionary is the ``data_defaults`` of its ``@deploy``.
 
 from __future__ import annotations
 
+# pgBackRest's repository on a host: backed up (BACKUP), left out of AIDE's watch (INTRUSION).
+BACKUP_REPO_PATH = "/var/lib/pgbackrest"
+
 BASE = {
     # Admin accounts: [{"name": "nguyenvana", "keys": ["ssh-ed25519 AAAA... comment"]}].
     # They log in by key only and use sudo. The deploy refuses to run on a host when
@@ -179,7 +182,7 @@ INTRUSION = {
     "fail2ban_ban_seconds": 3600,
     # AIDE's daily check compares files with its database; data that changes by design is
     # left out so a report means something. An excluded path is not watched at all.
-    "aide_excluded": ["/var/lib/postgresql", "/var/lib/pgbackrest", "/var/lib/dichvucong"],
+    "aide_excluded": ["/var/lib/postgresql", BACKUP_REPO_PATH, "/var/lib/dichvucong"],
     # How often debsums checks installed files against their packages: "daily", "weekly",
     # "monthly" (cron). A check reads every packaged file: daily costs disk reads on small hosts.
     "debsums_schedule": "weekly",
@@ -252,7 +255,7 @@ BACKUP = {
     # restores) and a copy on the backup hosts, both encrypted (aes-256-cbc, passphrases
     # generated in secrets_dir on the controller: keep that directory safe, offline too,
     # or the backups cannot be read). The stanza is the host's name.
-    "backup_repo_path": "/var/lib/pgbackrest",
+    "backup_repo_path": BACKUP_REPO_PATH,
     # Full backups kept (older ones expire with the WAL they need); a full a week, so
     # about 2 and 4 weeks back. Raising these costs a full backup's space each.
     "backup_local_retention_full": 2,

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from pyinfra import inventory
+from pyinfra import host, inventory
+
+
+def address_of(member=None) -> str:
+    """The address a host is reached at: its ``ssh_hostname``, else its name (default: this host)."""
+    member = member or host
+    return member.data.ssh_hostname or member.name
 
 
 def members_of(*groups: str) -> list[tuple[str, str]]:
@@ -13,7 +19,7 @@ def members_of(*groups: str) -> list[tuple[str, str]]:
             members = inventory.get_group(group)
         except Exception:  # pyinfra raises when a group is absent
             continue
-        found.update({member.name: member.data.ssh_hostname or member.name for member in members})
+        found.update({member.name: address_of(member) for member in members})
     return sorted(found.items())
 
 

@@ -15,6 +15,7 @@ from pyinfra.operations.util import any_changed
 from deploy import defaults
 from deploy.controls import named
 from deploy.operations import validated_file
+from deploy.peers import address_of
 from deploy.templates import render
 from deploy.tls import CRL_PATH, ca_dir, issue, revocation_list
 
@@ -28,7 +29,7 @@ def certificate() -> tuple[str, str]:
     data = host.data
     if data.tls_certificate_file and data.tls_key_file:
         return Path(data.tls_certificate_file).read_text(), Path(data.tls_key_file).read_text()
-    chain, key, _ = issue(data, host.name, data.ssh_hostname or host.name)
+    chain, key, _ = issue(data, host.name, address_of())
     return chain, key
 
 

@@ -6,6 +6,7 @@ Runs on the session's converged lab, after test_deploy.py.
 
 import pytest
 
+from deploy.defaults import BACKUP
 from tests.lab.province import ADDRESS, deploy, host, portalops, psql, table
 from lab import settings
 from lab.ssh import run_on
@@ -42,7 +43,7 @@ def test_each_database_host_has_an_encrypted_backup_of_its_own_and_a_copy_on_the
 
 
 def test_the_backup_ports_are_open_between_backup_and_database_hosts_only(converged):
-    probe = "timeout 3 bash -c '</dev/tcp/{0}/8432' && echo open || echo closed"
+    probe = f"timeout 3 bash -c '</dev/tcp/{{0}}/{BACKUP['backup_port']}' && echo open || echo closed"
     assert run_on(ADDRESS["db-1"], probe.format(ADDRESS["monitor-1"])).stdout.strip() == "open"
     assert run_on(ADDRESS["monitor-1"], probe.format(ADDRESS["db-1"])).stdout.strip() == "open"
     assert run_on(ADDRESS["portal-1"], probe.format(ADDRESS["monitor-1"])).stdout.strip() == "closed"

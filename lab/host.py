@@ -19,6 +19,17 @@ from lab.process import alive, read_pid, run
 NSPAWN = "systemd-nspawn"
 
 
+HOSTS_BEGIN, HOSTS_END = "# BEGIN portalops lab", "# END portalops lab"
+
+
+def _outside_block(lines: list[str]) -> list[str]:
+    """The lines of /etc/hosts outside the lab's block (none of a file the lab wrote before
+    it used a block, or of the image's own default)."""
+    if HOSTS_BEGIN not in lines or HOSTS_END not in lines:
+        return []
+    return lines[:lines.index(HOSTS_BEGIN)] + lines[lines.index(HOSTS_END) + 1:]
+
+
 @dataclass(frozen=True)
 class LabHost:
     """A units-table host as it lives in the lab."""
@@ -106,11 +117,14 @@ class LabHost:
             os.chown(path, uid, gid)
 
     def write_hosts_file(self, neighbours: list[Host]) -> None:
-        """Write /etc/hosts naming every lab host (hosts have no DNS)."""
+        """Name every lab host in /etc/hosts (hosts have no DNS), in a block of the lab's own,
+        so that what a deploy added to the file outside it survives the lab's next ``up``."""
         lines = ["127.0.0.1 localhost", f"127.0.1.1 {self.name}"]
         lines += [f"{h.address} {h.host}" for h in neighbours if h.host != self.name]
         lines.append(f"{settings.CONTROLLER_ADDRESS} controller")
-        (self.root / "etc/hosts").write_text("\n".join(lines) + "\n")
+        path = self.root / "etc/hosts"
+        kept = _outside_block(path.read_text().splitlines() if path.exists() else [])
+        path.write_text("\n".join([HOSTS_BEGIN, *lines, HOSTS_END, *kept]) + "\n")
 
     def boot(self) -> None:
         """Start the host's nspawn process in the background, booting systemd."""

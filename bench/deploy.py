@@ -51,7 +51,7 @@ from pyinfra.api import Inventory  # noqa: E402
 from pyinfra.context import ctx_host, ctx_inventory  # noqa: E402
 
 from deploy import defaults  # noqa: E402
-from deploy.accounts import FAILLOCK_NOTIFY_PROFILE, FAILLOCK_PROFILE  # noqa: E402
+from deploy.accounts import FAILLOCK_NOTIFY_PROFILE, FAILLOCK_PROFILE, PWQUALITY_PACKAGES  # noqa: E402
 from deploy.facts import SECURITY_UPGRADES  # noqa: E402
 from deploy.firewall import allow_rules  # noqa: E402
 from deploy.integrity import AIDE_DATABASE, LYNIS_PROFILE, lynis_profile, rkhunter_conf  # noqa: E402
@@ -124,6 +124,7 @@ def ansible_vars(shared: dict) -> dict:
         "sysctl_file": SYSCTL_FILE,
         "pam_profiles": {"portalops-faillock": FAILLOCK_PROFILE,
                          "portalops-faillock-notify": FAILLOCK_NOTIFY_PROFILE},
+        "pwquality_packages": PWQUALITY_PACKAGES,
         "audit_rules": AUDIT_RULES,
         "apt_update_tries": APT_REFRESH_TRIES,
         "apt_update_stamp": APT_STAMP,

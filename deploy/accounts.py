@@ -45,6 +45,9 @@ def login_defs(name: str, key: str, value) -> None:
                replace=f"{key}\t{value}")
 
 
+PWQUALITY_PACKAGES = ["libpam-pwquality", "cracklib-runtime", "wamerican"]
+
+
 @deploy("Accounts", data_defaults=defaults.ALL)
 def accounts():
     """Lock-out (acc-01), ageing and inactivity (acc-02), umask and idle shells (acc-03),
@@ -54,7 +57,9 @@ def accounts():
     # Both packages add themselves to the PAM stacks (pam-auth-update) when installed, so
     # they come before the faillock profiles are (re)applied below.
     apt.packages(name=named("acc-06") + ": libpam-tmpdir", packages=["libpam-tmpdir"], no_recommends=True)
-    apt.packages(name=named("acc-07") + ": libpam-pwquality", packages=["libpam-pwquality"], no_recommends=True)
+    # pwquality's dictionary check needs cracklib's dictionary: without it every new password
+    # is refused ("error loading dictionary"), so nobody could set one at all.
+    apt.packages(name=named("acc-07") + ": libpam-pwquality", packages=PWQUALITY_PACKAGES, no_recommends=True)
     files.put(name=named("acc-07") + ": pwquality.conf", dest="/etc/security/pwquality.conf.d/90-portalops.conf",
               src=StringIO(f"# Written by portalops: [acc-07]\nminlen = {data.password_min_length}\n"
                            f"minclass = {data.password_min_classes}\ndictcheck = 1\nusercheck = 1\n"

@@ -6,7 +6,7 @@ from tests.lab.province import host
 
 pytestmark = pytest.mark.lab
 
-PASSWORD = "Dung-Mat-Khau-2026"  # a throw-away account's, on a lab host only
+PASSWORD = "Tk7#pQ2vLx9!mR4wZe"  # a throw-away account's, on a lab host only; pwquality takes it
 
 
 @pytest.fixture
@@ -14,7 +14,7 @@ def probe_account(converged):
     node = host("huyen-thanh-hoa")
     node.run("DEBIAN_FRONTEND=noninteractive apt-get install -y -q pamtester")
     node.run("useradd -m lockprobe")
-    node.run(f"echo 'lockprobe:{PASSWORD}' | chpasswd")
+    assert node.run(f"echo 'lockprobe:{PASSWORD}' | chpasswd").rc == 0
     yield node
     node.run("userdel -r lockprobe; faillock --user lockprobe --reset")
 
@@ -42,3 +42,10 @@ def test_four_failures_do_not_lock(probe_account):
     for _ in range(4):
         assert login(node, "wrong").rc != 0
     assert login(node, PASSWORD).rc == 0
+
+
+def test_a_weak_password_is_refused_and_a_strong_one_taken(probe_account):
+    node = probe_account
+    weak = node.run("echo 'lockprobe:matkhau123' | chpasswd")
+    assert weak.rc != 0 and "BAD PASSWORD" in weak.stdout + weak.stderr
+    assert node.run(f"echo 'lockprobe:{PASSWORD}x' | chpasswd").rc == 0

@@ -308,23 +308,6 @@ def test_a_citizen_logs_in_files_and_the_dossier_reaches_the_national_stand_in(c
     assert [m["kind"] for m in httpx.get(national).json()["messages"]] == ["DongBoHoSoMC"]
 
 
-# Lynis runs as ``portalops audit`` will: on each role's host, after the deploy, with the
-# container-only tests skipped through the profile the deploy wrote.
-LYNIS_HOSTS = ["portal-1", "db-1", "monitor-1", "xa-thanh-hoa-01"]
-
-
-@pytest.mark.parametrize("name", LYNIS_HOSTS)
-def test_lynis_scores_at_least_85_skipping_only_the_tests_a_container_cannot_pass(converged, name):
-    from deploy.defaults import AUDIT
-
-    node = host(name)
-    skipped = re.findall(r"^skip-test=(\S+)$", node.file("/etc/lynis/custom.prf").content_string, re.M)
-    assert sorted(skipped) == sorted(AUDIT["lynis_container_skips"])
-    node.check_output("lynis audit system --quick --no-colour >/dev/null 2>&1")
-    report = node.file("/var/log/lynis-report.dat").content_string
-    assert int(re.search(r"^hardening_index=(\d+)$", report, re.M)[1]) >= 85
-
-
 def test_the_legal_warning_is_shown_before_the_ssh_login_and_on_the_console(converged):
     login = subprocess.run(["ssh", "-i", str(settings.OPERATOR_KEY), "-o", f"UserKnownHostsFile={settings.KNOWN_HOSTS}",
                             "-o", "BatchMode=yes", "-o", "LogLevel=INFO", f"{settings.SSH_USER}@{ADDRESS['db-1']}",

@@ -7,24 +7,31 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 DEBIAN_PACKAGES := debootstrap systemd-container apt-cacher-ng iproute2 nftables \
-	openssh-client python3-venv util-linux mount postgresql testssl.sh
+	openssh-client python3-venv util-linux mount postgresql testssl.sh \
+	prometheus prometheus-alertmanager systemd-journal-remote
+# What the benchmarks compare against (make bench installs them).
+BENCH_PACKAGES := prometheus-blackbox-exporter mtail nginx-light
 
-.PHONY: setup debian-packages demo test test-unit test-lab bench lab-down
+.PHONY: setup debian-packages bench-packages demo test test-unit test-lab bench lab-down
 
 setup: debian-packages $(VENV)/.installed
 
+PACKAGES = $(DEBIAN_PACKAGES)
+bench-packages: PACKAGES = $(DEBIAN_PACKAGES) $(BENCH_PACKAGES)
+bench-packages: debian-packages
+
 # Installs only what is missing, so a second run asks no mirror for anything.
 debian-packages:
-	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	@missing=$$(for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages: $$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
-$(VENV)/.installed: pyproject.toml portal/pyproject.toml
+$(VENV)/.installed: pyproject.toml portal/pyproject.toml monitors/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]' -e ./portal
+	$(BIN)/pip install -q -e '.[test]' -e ./portal -e ./monitors
 	touch $@
 
 demo: setup
@@ -41,7 +48,7 @@ test-unit: setup
 test-lab: setup
 	$(BIN)/pytest -m lab
 
-bench: setup
+bench: bench-packages setup
 	$(BIN)/python bench/lab.py
 
 lab-down: setup

@@ -38,6 +38,7 @@ from deploy.tls import issue
 CONFIG = "/etc/pgbackrest.conf"  # where Debian's pgBackRest reads it
 TLS_DIR = "/etc/pgbackrest/tls"
 SCRIPT = Path(__file__).with_name("files") / "portalops-backup"
+BACKUP_COMMAND = "/usr/local/sbin/portalops-backup"
 LOCAL_REPO, COPY_REPO = 1, 2
 AS_POSTGRES = {"_sudo_user": "postgres", "_chdir": "/"}
 
@@ -69,10 +70,9 @@ def _timer(repo: int, stanzas: list[str], schedule: str) -> None:
     """The daily unit and timer that back ``stanzas`` up into ``repo``."""
     unit = f"portalops-backup-repo{repo}"
     control = named("bak-01" if repo == LOCAL_REPO else "bak-02")
-    files.put(name=control + ": backup script", src=str(SCRIPT), dest="/usr/local/sbin/portalops-backup", mode="755")
     units = [files.put(name=f"{control}: {unit}.{kind}", dest=f"/etc/systemd/system/{unit}.{kind}",
                        src=StringIO(render(f"portalops-backup.{kind}.j2", host.data, repo=repo, stanzas=stanzas,
-                                           schedule=schedule)))
+                                           schedule=schedule, command=BACKUP_COMMAND)))
              for kind in ("service", "timer")]
     systemd.daemon_reload(name=control + ": units reloaded", _if=any_changed(*units))
     systemd.service(name=control + ": timer", service=f"{unit}.timer", running=True, enabled=True)
@@ -143,6 +143,7 @@ def backups():
     if is_copy or copy_host:
         _server("bak-03", config, certificates)
     _barrier("/var/spool/pgbackrest", "after the backup hosts' servers")
+    files.put(name=named("bak-01") + ": backup script", src=str(SCRIPT), dest=BACKUP_COMMAND, mode="755")
 
     if is_database:
         stanza = host.name
@@ -153,8 +154,10 @@ def backups():
                          commands=[f"pgbackrest --stanza={stanza} stanza-create",
                                    f"pgbackrest --stanza={stanza} check"])
         if not local:
+            # The timers' own script, so the first backup leaves its stamp for monitoring too
+            # (a repository with no backup yet gets a full one whatever the type asked).
             server.shell(name=named("bak-01") + ": first full backup", **AS_POSTGRES,
-                         commands=[f"pgbackrest --stanza={stanza} --repo={LOCAL_REPO} --type=full backup"])
+                         commands=[f"{BACKUP_COMMAND} {LOCAL_REPO} {stanza}"])
         _timer(LOCAL_REPO, [stanza], data.backup_local_schedule)
     _barrier("/var/log/pgbackrest", "after the database hosts' stanzas")
 
@@ -163,7 +166,7 @@ def backups():
         for stanza in stanzas:
             if not host.get_fact(PgBackRestBackups, stanza=stanza, repo=COPY_REPO, **AS_POSTGRES):
                 server.shell(name=f"{named('bak-02')}: first full copy of {stanza}", **AS_POSTGRES,
-                             commands=[f"pgbackrest --stanza={stanza} --repo={COPY_REPO} --type=full backup"],
+                             commands=[f"{BACKUP_COMMAND} {COPY_REPO} {stanza}"],
                              _if=lambda stanza=stanza: _stanza_waits_for_copy(stanza))
         _timer(COPY_REPO, stanzas, data.backup_copy_schedule)
 

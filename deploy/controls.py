@@ -83,6 +83,11 @@ CONTROLS = {c.id: c for c in [
     Control("app-01", "Release installed offline into its own directory"),
     Control("app-02", "Service sandboxed by systemd, secrets readable by the service only"),
     Control("app-03", "Atomic switch, health check, automatic rollback"),
+    Control("mon-01", "Every host exports its metrics (node_exporter, portalops exporters), sandboxed"),
+    Control("mon-02", "Metrics scraped over TLS by clients with a certificate of the deploy's CA only"),
+    Control("mon-03", "Prometheus scrapes and probes every inventory host; rules validated before reload"),
+    Control("mon-04", "Alerts routed to on-call by Alertmanager; configuration validated before reload"),
+    Control("mon-05", "Monitoring records kept at least three months"),
 ]}
 
 

@@ -88,9 +88,6 @@ FIREWALL = {
     # Ports by role: open to everyone ("public") or to hosts of a group ("from").
     "web_ports": [80, 443],
     "postgres_port": 5432,
-    "monitor_ports": [9090, 9093],
-    # Exporters every host runs, reachable from the monitor hosts only.
-    "exporter_ports": [9100],
 }
 
 KERNEL = {
@@ -182,7 +179,8 @@ INTRUSION = {
     "fail2ban_ban_seconds": 3600,
     # AIDE's daily check compares files with its database; data that changes by design is
     # left out so a report means something. An excluded path is not watched at all.
-    "aide_excluded": ["/var/lib/postgresql", BACKUP_REPO_PATH, "/var/lib/dichvucong"],
+    "aide_excluded": ["/var/lib/postgresql", BACKUP_REPO_PATH, "/var/lib/dichvucong", "/var/lib/prometheus",
+                      "/var/lib/portalops-exporter"],
     # How often debsums checks installed files against their packages: "daily", "weekly",
     # "monthly" (cron). A check reads every packaged file: daily costs disk reads on small hosts.
     "debsums_schedule": "weekly",
@@ -279,6 +277,41 @@ APP = {
     "portal_extra_env": {},
 }
 
+MONITORING = {
+    # Every host: Debian's node_exporter and the portalops exporters (one process), both
+    # scraped over TLS with a client certificate, from the monitor hosts only (firewall).
+    "node_exporter_port": 9100,
+    "exporter_port": 9120,
+    # The monitor host: Prometheus and Alertmanager (HTTPS and a password; open to the admin
+    # networks only).
+    "prometheus_port": 9090,
+    "alertmanager_port": 9093,
+    # How often every target is scraped and probed. Shorter finds an outage sooner and costs
+    # every host CPU per scrape (see the README's exporter footprint).
+    "scrape_interval": "15s",
+    "scrape_timeout": "10s",
+    # Level 3 keeps monitoring records at least three months; the size cap guards the disk
+    # (Prometheus drops the oldest blocks first when it is reached).
+    "prometheus_retention": "120d",
+    "prometheus_retention_size": "20GB",
+    # Where Alertmanager sends alerts: webhook URLs (a chat bridge, a ticket system), and/or
+    # e-mail: {"smarthost": "mail.example:587", "sender": "alerts@...", "to": ["oncall@..."]}.
+    # With neither, alerts wait in Alertmanager's pages and API for someone to look.
+    "alert_webhook_urls": [],
+    "alert_smtp": None,
+    # The journey probe: a test citizen searches the catalogue, logs in, files a dossier with
+    # an attachment, looks it up, reads the attachment back and withdraws it, on each portal
+    # host. It leaves a withdrawn dossier per run, so it runs every journey_probe_interval, and
+    # by default only with the deploy's own SSO stand-in (None: on when standins_url is None).
+    "journey_probe": None,
+    "journey_probe_interval": "5m",
+    "journey_probe_timeout": "30s",
+    "journey_citizen": "001099000001",
+    "journey_catalogue_query": "khai sinh",
+    "journey_procedure_code": "HT.c.001",
+}
+
 # Every deploy sees every default: a value one concern sets (the SSH port, the login
 # group) is read by another (the firewall, the accounts) without being typed twice.
-ALL = {**BASE, **SSH, **FIREWALL, **KERNEL, **ACCOUNTS, **INTRUSION, **AUDIT, **WEB, **DATABASE, **BACKUP, **APP}
+ALL = {**BASE, **SSH, **FIREWALL, **KERNEL, **ACCOUNTS, **INTRUSION, **AUDIT, **WEB, **DATABASE, **BACKUP, **APP,
+       **MONITORING}

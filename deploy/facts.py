@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from portalops_exporters.security.updates import SECURITY_UPGRADES
 from pyinfra.api import FactBase
 
 
@@ -18,9 +19,7 @@ class Container(FactBase):
 
 
 # Packages ``apt-get upgrade`` would take from a security suite, one a line: the same
-# reading as Lynis's PKGS-7392 (lists as they are; no refresh, no lock taken).
-SECURITY_UPGRADES = ("apt-get -s -q -o Debug::NoLocking=1 upgrade 2>/dev/null "
-                     "| awk '/^Inst / && /-security/ {print $2}' | sort -u")
+# reading as Lynis's PKGS-7392 and the security exporter's pending-updates gauge (defined there).
 
 
 class SecurityUpgrades(FactBase):

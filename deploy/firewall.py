@@ -33,7 +33,8 @@ def allow_rules(roles: list[str]) -> tuple[list[int], list[dict]]:
         rules.append({"name": "app_hosts", "ports": [data.postgres_port], "sources": addresses_of("portal")})
     monitors = addresses_of("monitor")
     if monitors:
-        rules.append({"name": "monitor_hosts", "ports": list(data.exporter_ports), "sources": monitors})
+        rules.append({"name": "monitor_hosts", "ports": [data.node_exporter_port, data.exporter_port],
+                      "sources": monitors})
     # pgBackRest's TLS servers: database hosts push WAL to the backup hosts, which reach
     # back to take the backups.
     databases = addresses_of(*DATABASE_ROLES)
@@ -42,7 +43,7 @@ def allow_rules(roles: list[str]) -> tuple[list[int], list[dict]]:
     if set(DATABASE_ROLES) & set(roles) and addresses_of("backup"):
         rules.append({"name": "backup_hosts", "ports": [data.backup_port], "sources": addresses_of("backup")})
     if "monitor" in roles:
-        rules.append({"name": "admins_to_monitor", "ports": list(data.monitor_ports),
+        rules.append({"name": "admins_to_monitor", "ports": [data.prometheus_port, data.alertmanager_port],
                       "sources": list(data.admin_networks)})
         # The national-service stand-ins: called by the portals, and by browsers (the SSO) from
         # the admin networks, where the lab's tests and load generators run.

@@ -16,7 +16,7 @@ from fnmatch import fnmatch
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deploy.release import portal_release
+from deploy.release import exporters_release, portal_release
 
 SITE = Path(__file__).with_name("site.py")
 RESTORE = Path(__file__).with_name("restore.py")
@@ -138,7 +138,9 @@ def deploy(inventory: str, limit: list[str] = (), dry: bool = False, diff: bool 
     inventory = str(Path(inventory).resolve()) if Path(inventory).exists() else inventory
     hosts = inventory_hosts(inventory, list(limit))
     if script == SITE:
-        portal_release()  # built once here, before pyinfra prepares hosts in parallel
+        # built once here, before pyinfra prepares hosts in parallel
+        portal_release()
+        exporters_release()
     # With -y pyinfra skips change detection, so a dry run goes without it.
     argv = [PYINFRA, "--json", "--config", str(CONFIG), *(["--dry"] if dry else ["-y"]), *(["--diff"] if diff else []),
             *[a for l in limit for a in ("--limit", l)], *[a for d in data for a in ("--data", d)],

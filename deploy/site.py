@@ -5,7 +5,9 @@ hardening; then each role's own: PostgreSQL on the db host (and, for its own
 portal, on each one-stop host), nginx with TLS and the WAF and the portal release
 behind it on portal and one-stop hosts, the national-service stand-ins on the
 monitor host, and pgBackRest on every PostgreSQL host with a copy on the backup host.
-Last, the integrity baselines (AIDE, rkhunter) are taken of the finished host.
+Every host then gets its monitoring agent (node_exporter and the portalops exporters), the
+monitor host Prometheus and Alertmanager. Last, the integrity baselines (AIDE, rkhunter)
+are taken of the finished host.
 """
 
 from pyinfra import host
@@ -14,6 +16,7 @@ from deploy.app import app
 from deploy.backup import backups
 from deploy.database import DATABASE_ROLES, database
 from deploy.hardening import baselines, harden
+from deploy.monitoring import monitoring_agent, monitoring_server
 from deploy.standins import standins
 from deploy.web import web
 
@@ -29,4 +32,7 @@ if {"portal", "onestop"} & roles:
     app()
 if "monitor" in roles:
     standins()
+monitoring_agent()
+if "monitor" in roles:
+    monitoring_server()
 baselines()

@@ -15,7 +15,7 @@ from pyinfra.operations.util import any_changed
 from deploy import defaults
 from deploy.controls import named
 from deploy.operations import validated_file
-from deploy.peers import address_of
+from deploy.peers import address_of, addresses_of
 from deploy.templates import render
 from deploy.tls import CRL_PATH, ca_dir, issue, revocation_list
 
@@ -74,7 +74,7 @@ def web():
     changed.append(validated_file(
         name=named("web-05") + ": portal site", dest=SITE,
         content=render("nginx-portal.conf.j2", data, server_name=host.name, client_max_body_mb=body_limit_mb(),
-                       crl_path=CRL_PATH),
+                       crl_path=CRL_PATH, monitor_addresses=addresses_of("monitor")),
         check=NGINX_CHECK, in_place=True))
     systemd.service(name=named("web-05") + ": nginx running", service="nginx", running=True, enabled=True)
     systemd.service(name=named("web-05") + ": nginx reloaded", service="nginx", reloaded=True,

@@ -1,0 +1,132 @@
+"""What the portalops exporter watches on a host, from its roles and the defaults: the agent's
+JSON configuration (see monitors/portalops_exporters/cli.py) the monitoring deploy writes.
+
+Nothing here is typed twice: ports come from the defaults, services and stores from the
+roles, the backups each host must have from the inventory, the probe targets from the
+inventory's web hosts.
+"""
+
+from __future__ import annotations
+
+from portalops_exporters.dossiers import ROLE as DOSSIERS_ROLE
+from portalops_exporters.security.collector import BASELINE_FILE
+from portalops_exporters.security.integrity import DEFAULT_GROUPS
+
+from deploy.database import DATABASE_ROLES
+from deploy.peers import members_of
+
+EXPORTER_ETC = "/etc/portalops-exporter"
+EXPORTER_TLS = f"{EXPORTER_ETC}/tls"
+EXPORTER_STATE = "/var/lib/portalops-exporter"
+# The security collector's baseline of watched files; a deploy that changed the host removes
+# it, so the next scrape accepts the deploy's own changes (monitoring.py).
+INTEGRITY_BASELINE = f"{EXPORTER_STATE}/security/{BASELINE_FILE}"
+WEB_ROLES = ("portal", "onestop")
+# Beyond the collector's own groups (web root, nginx, SSH, accounts, firewall): PAM on every
+# host, and on web hosts the portal's code and templates as released.
+EXTRA_INTEGRITY = {"pam": ["/etc/pam.d", "/etc/security"]}
+PORTAL_CODE = {"portal_code": ["/opt/dichvucong/current/lib/python3*/site-packages/dichvucong"]}
+
+
+def expected_ports(data, roles: list[str]) -> list[int]:
+    """TCP ports a host of ``roles`` listens on beyond loopback by design; any other listener
+    is drift. (The collector leaves loopback listeners out: the portal's gunicorn, a one-stop
+    host's PostgreSQL.)"""
+    ports = {data.ssh_port, data.node_exporter_port, data.exporter_port}
+    if set(WEB_ROLES) & set(roles):
+        ports |= set(data.web_ports)
+    if "db" in roles:
+        ports.add(data.postgres_port)
+    if (set(DATABASE_ROLES) & set(roles) and members_of("backup")) or "backup" in roles:
+        ports.add(data.backup_port)
+    if "monitor" in roles:
+        ports |= {data.prometheus_port, data.alertmanager_port, data.standins_port}
+    return sorted(ports)
+
+
+def services_options(data, roles: list[str], host_name: str) -> dict:
+    """The services collector: the roles' services, the backups this host must have made."""
+    options: dict = {"roles": roles}
+    is_database = bool(set(DATABASE_ROLES) & set(roles))
+    if is_database and members_of("backup"):
+        options["services"] = ["pgbackrest"]
+    backups: dict[str, list[str]] = {}
+    if is_database:
+        backups["1"] = [host_name]
+    if "backup" in roles:
+        backups["2"] = [name for name, _ in members_of(*DATABASE_ROLES)]
+    if backups:
+        options["expected_backups"] = backups
+    return options
+
+
+def security_options(data, roles: list[str]) -> dict:
+    """The security collector: nginx's logs on web hosts only, the WAF's where it runs, the
+    ports this role listens on by design, and the files whose change is an event."""
+    web = bool(set(WEB_ROLES) & set(roles))
+    options: dict = {
+        "expected_ports": expected_ports(data, roles),
+        "integrity": {**DEFAULT_GROUPS, **EXTRA_INTEGRITY, **(PORTAL_CODE if web else {})},
+        # Changes are seen at every scrape (metadata); contents are read again hourly.
+        "state_dir": f"{EXPORTER_STATE}/security",
+    }
+    if not web:
+        options.update(nginx_access_log=None, nginx_error_log=None, modsec_audit_log=None)
+    elif not data.waf:
+        options["modsec_audit_log"] = None
+    return options
+
+
+def dossiers_options(data, roles: list[str]) -> dict | None:
+    """The dossiers collector on hosts with the portal's database: the db host (its outbox goes
+    to the national portal) and each one-stop host (its outbox goes to the province)."""
+    if not set(DATABASE_ROLES) & set(roles):
+        return None
+    return {"dsn": f"host=/run/postgresql port={data.postgres_port} dbname={data.portal_database} "
+                   f"user={DOSSIERS_ROLE}",
+            "sync_destination": "province" if "onestop" in roles else "national"}
+
+
+def agent_config(data, roles: list[str], host_name: str) -> dict:
+    """The whole agent configuration of one host."""
+    collectors = {"services": services_options(data, roles, host_name), "security": security_options(data, roles)}
+    dossiers = dossiers_options(data, roles)
+    if dossiers:
+        collectors["dossiers"] = dossiers
+    probes = {"probe": probe_config(data)} if "monitor" in roles else {}
+    return {**probes,
+        "listen": {"address": "0.0.0.0", "port": data.exporter_port},
+        "tls": {"cert": f"{EXPORTER_TLS}/cert.pem", "key": f"{EXPORTER_TLS}/key.pem",
+                "client_ca": f"{EXPORTER_TLS}/ca.pem"},
+        "collectors": collectors,
+    }
+
+
+def journey_enabled(data) -> bool:
+    """The journey files (and withdraws) a real dossier through the SSO and national stand-ins:
+    on by default only where the deploy's own stand-ins serve the portals (the lab)."""
+    return data.journey_probe if data.journey_probe is not None else not data.standins_url
+
+
+def probe_config(data) -> dict:
+    """The probe modules of the monitor host, blackbox-style (monitors/portalops_exporters/probe)."""
+    from deploy.app import standins_url
+
+    tls = {"ca_file": f"{EXPORTER_TLS}/ca.pem"}
+    modules = {
+        "https_portal": {"prober": "http", "timeout": "5s", "http": {
+            "fail_if_not_ssl": True, "valid_status_codes": [200], "tls_config": tls,
+            "fail_if_body_not_matches_regexp": ['"status": ?"ready"']}},
+        "tls_expiry": {"prober": "tcp", "timeout": "5s", "tcp": {"tls": True, "tls_config": tls}},
+    }
+    if journey_enabled(data):
+        modules["journey"] = {"prober": "journey", "timeout": data.journey_probe_timeout, "journey": {
+            "citizen": data.journey_citizen, "sso_issuer": f"{standins_url(data)}/sso",
+            "catalogue_query": data.journey_catalogue_query, "procedure_code": data.journey_procedure_code,
+            "tls_config": tls}}
+    return {"modules": modules}
+
+
+def probe_modules(data) -> list[str]:
+    """The probe modules the monitor host runs (their targets: deploy/scrape_targets.py)."""
+    return sorted(probe_config(data)["modules"])

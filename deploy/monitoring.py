@@ -145,10 +145,11 @@ def dossiers_reader(data) -> None:
     if DOSSIERS_ROLE not in roles:
         postgres.role(name=named("mon-01") + ": the dossiers exporter's read-only role", role=DOSSIERS_ROLE,
                       login=True, _sudo_user="postgres")
-    statements = "; ".join(grants(DOSSIERS_ROLE, data.portal_database))
+    database = data.portal_database  # read now: the data's defaults are gone when _if runs
+    statements = "; ".join(grants(DOSSIERS_ROLE, database))
     server.shell(name=named("mon-01") + ": the dossiers exporter reads the columns it counts, no more",
-                 commands=[f"cd / && psql -d {data.portal_database} -XtAc '{statements}'"], _sudo_user="postgres",
-                 _if=lambda: _grants_missing(data.portal_database))
+                 commands=[f"cd / && psql -d {database} -XtAc '{statements}'"], _sudo_user="postgres",
+                 _if=lambda: _grants_missing(database))
 
 
 @deploy("Monitoring agent", data_defaults=defaults.ALL)
@@ -175,11 +176,16 @@ def monitoring_agent():
                                                  etc=EXPORTER_ETC, user=EXPORTER_USER))))
     systemd.daemon_reload(name=named("mon-01") + ": units reloaded", _if=any_changed(*changed))
     restart_on("portalops-exporter", changed, "mon-01")
-    # This deploy's own changes are not intrusions: when it changed the host, the file
-    # integrity baseline is taken again at the next scrape. A run that changes nothing keeps
-    # it, so a change someone else made stays reported until a person looks.
-    files.file(name=named("mon-01") + ": integrity baseline renewed after this deploy's changes",
-               path=INTEGRITY_BASELINE, present=False, _if=host_changed_in_this_run)
+
+
+def integrity_baseline_renewed() -> None:
+    """Last of a deploy: this deploy's own changes are not intrusions. When it changed the host,
+    the security exporter takes its file-integrity baseline again at the next scrape; a run
+    that changes nothing keeps it, so a change someone else made stays reported until a
+    person looks. (A shell command, not files.file: that would decide from a fact read when
+    the deploy was planned, before the exporter first wrote its baseline.)"""
+    server.shell(name=named("mon-01") + ": integrity baseline renewed after this deploy's changes",
+                 commands=[f"rm -f {INTEGRITY_BASELINE}"], _if=host_changed_in_this_run)
 
 
 def host_changed_in_this_run() -> bool:

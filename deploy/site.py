@@ -7,7 +7,7 @@ behind it on portal and one-stop hosts, the national-service stand-ins on the
 monitor host, and pgBackRest on every PostgreSQL host with a copy on the backup host.
 Every host then gets its monitoring agent (node_exporter and the portalops exporters), the
 monitor host Prometheus and Alertmanager. Last, the integrity baselines (AIDE, rkhunter)
-are taken of the finished host.
+are taken of the finished host, and the exporter's own one renewed if the deploy changed it.
 """
 
 from pyinfra import host
@@ -16,7 +16,7 @@ from deploy.app import app
 from deploy.backup import backups
 from deploy.database import DATABASE_ROLES, database
 from deploy.hardening import baselines, harden
-from deploy.monitoring import monitoring_agent, monitoring_server
+from deploy.monitoring import integrity_baseline_renewed, monitoring_agent, monitoring_server
 from deploy.standins import standins
 from deploy.web import web
 
@@ -36,3 +36,4 @@ monitoring_agent()
 if "monitor" in roles:
     monitoring_server()
 baselines()
+integrity_baseline_renewed()

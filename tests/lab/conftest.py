@@ -1,5 +1,7 @@
 """The lab province the deploy tests share, converged once for the session."""
 
+import os
+
 import pytest
 
 from tests.lab.province import SIZE, deploy, portalops
@@ -7,7 +9,14 @@ from tests.lab.province import SIZE, deploy, portalops
 
 @pytest.fixture(scope="session")
 def converged():
-    """A fresh lab (2020 topology, one district, one commune) after its first deploy."""
+    """A fresh lab (2020 topology, one district, one commune) after its first deploy.
+
+    With PORTALOPS_REUSE_LAB=1 the running lab of that size, already deployed, is used as it
+    is and left running (for working on one test; the full suite needs a fresh lab).
+    """
+    if os.environ.get("PORTALOPS_REUSE_LAB") == "1":
+        yield deploy()
+        return
     portalops("lab", "down")
     up = portalops("lab", "up", *SIZE)
     assert up.returncode == 0, up.stderr

@@ -29,8 +29,9 @@ CLEAR_SECONDS = 480
 
 
 def on(name: str, command: str, check: bool = True) -> str:
-    """Run ``command`` as root on a lab host; its output."""
-    result = run_on(ADDRESS[name], f"sudo sh -c {command!r}", timeout=120)
+    """Run the shell ``command`` as root on a lab host (given on standard input: no quoting); its output."""
+    result = subprocess.run(ssh_command(ADDRESS[name], "sudo sh -s"), input=command, capture_output=True, text=True,
+                            timeout=120)
     if check:
         assert result.returncode == 0, f"{name}: {command}: {result.stderr}"
     return result.stdout
@@ -60,9 +61,9 @@ def test_exporters_answer_the_monitor_host_only_and_only_with_its_certificate(co
         with_cert = on("monitor-1", f"curl -sS -o /dev/null -w %{{http_code}} {tls} "
                                     f"--cert /etc/prometheus/tls/cert.pem --key /etc/prometheus/tls/key.pem {url}")
         assert with_cert == "200"
-        without = run_on(ADDRESS["monitor-1"], f"curl -sS -o /dev/null {tls} {url}", timeout=60)
+        without = run_on(ADDRESS["monitor-1"], f"curl -sS -o /dev/null {tls} {url}")
         assert without.returncode != 0  # the TLS handshake is refused without a client certificate
-        from_commune = run_on(ADDRESS["xa-thanh-hoa-01"], f"curl -sS -m 5 -k -o /dev/null {url}", timeout=60)
+        from_commune = run_on(ADDRESS["xa-thanh-hoa-01"], f"curl -sS -m 5 -k -o /dev/null {url}")
         assert from_commune.returncode == 28  # dropped by the firewall: a timeout, not a refusal
 
 
@@ -140,7 +141,7 @@ def brute_force(target: str) -> None:
                    f"comment portalops-test-brute-force")
     for attacker in ATTACKERS:
         on(attacker, "test -f /root/.ssh/attacker || ssh-keygen -q -t ed25519 -N '' -f /root/.ssh/attacker")
-        on(attacker, f"for n in $(seq 1 12); do ssh -i /root/.ssh/attacker -o BatchMode=yes "
+        on(attacker, f"for n in $(seq 1 12); do timeout 10 ssh -n -i /root/.ssh/attacker -o BatchMode=yes "
                      f"-o StrictHostKeyChecking=no -o ConnectTimeout=3 intruder$n@{ADDRESS[target]} true 2>&1 "
                      f"| grep -q 'timed out' && break; done; true")
 
@@ -204,12 +205,13 @@ FAULTS = {
     "upload disk nearly full": Fault(
         lambda: on("xa-thanh-hoa-01", f"mount -t tmpfs -o size=8m,mode=750,uid=dichvucong,gid=dichvucong tmpfs "
                                       f"{UPLOADS} && fallocate -l 7700k {UPLOADS}/fill"),
-        lambda: on("xa-thanh-hoa-01", f"umount {UPLOADS}"),
+        lambda: on("xa-thanh-hoa-01", f"if mountpoint -q {UPLOADS}; then umount {UPLOADS}; fi"),
         (("StoreAlmostFull", "xa-thanh-hoa-01"),)),
     "certificate near expiry": Fault(
         _short_certificate,
-        lambda: on("portal-1", "mv /root/server.pem.orig /etc/ssl/portalops/server.pem && "
-                               "mv /root/server.key.orig /etc/ssl/portalops/server.key && systemctl reload nginx"),
+        lambda: on("portal-1", "if [ -f /root/server.pem.orig ]; then "
+                               "mv /root/server.pem.orig /etc/ssl/portalops/server.pem && "
+                               "mv /root/server.key.orig /etc/ssl/portalops/server.key && systemctl reload nginx; fi"),
         (("CertificateExpiresVerySoon", "portal-1"),)),
     "SSH brute force": Fault(lambda: brute_force("huyen-thanh-hoa"), lambda: undo_brute_force("huyen-thanh-hoa"),
                              (("SSHBruteForce", "huyen-thanh-hoa"), ("Fail2banBanned", "huyen-thanh-hoa"))),
@@ -226,21 +228,32 @@ FAULTS = {
 def faults(converged):
     """Every fault injected, once for the module; undone by ``undone``."""
     state = {"undone": False}
-    for fault in FAULTS.values():
-        fault.inject()
-    yield state
-    if not state["undone"]:
+    try:
         for fault in FAULTS.values():
+            fault.inject()
+        yield state
+    finally:
+        if not state["undone"]:
+            undo_all()
+
+
+def undo_all() -> None:
+    """Put every fault right, whether or not it was injected (each undo is safe to run twice)."""
+    errors = []
+    for name, fault in FAULTS.items():
+        try:
             fault.undo()
+        except AssertionError as error:
+            errors.append(f"{name}: {error}")
+    assert not errors, errors
 
 
 @pytest.fixture
 def undone(faults):
     """Every fault put right (once)."""
     if not faults["undone"]:
-        for fault in FAULTS.values():
-            fault.undo()
         faults["undone"] = True
+        undo_all()
 
 
 @pytest.mark.parametrize("fault", FAULTS)

@@ -1,5 +1,5 @@
 # Two commands do all set-up on a fresh Debian 12 machine, as root:
-#   make demo   bring up the built-in lab, deploy and harden it, audit every host
+#   make demo   bring up the built-in lab, deploy and harden it, audit every host, show it monitored
 #   make test   run the whole test suite (unit tests, then lab tests)
 # Both install what they need and are safe to run twice.
 
@@ -38,6 +38,7 @@ demo: setup
 	$(BIN)/portalops lab up
 	$(BIN)/portalops deploy $$($(BIN)/portalops lab inventory)
 	$(BIN)/portalops audit $$($(BIN)/portalops lab inventory)
+	$(BIN)/portalops monitor $$($(BIN)/portalops lab inventory)
 
 test: setup
 	$(BIN)/pytest

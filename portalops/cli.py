@@ -182,6 +182,43 @@ def audit_command(inventory, limit, checks, lynis_min, json_file):
         sys.exit(1)
 
 
+@main.command("monitor")
+@click.argument("inventory")
+@click.option("--wait", default=180, show_default=True, help="Seconds to wait for every target to come up.")
+def monitor_command(inventory, wait):
+    """What the monitor host of INVENTORY sees: every scrape target's health and the alerts firing.
+
+    Waits up to --wait seconds for every target to be up, then prints a table per target
+    and the firing alerts with their summaries and runbooks. Exits 1 if a target is down or
+    an alert fires.
+    """
+    from deploy.run import inventory_entries
+    from portalops.prometheus import MonitorError, monitor_of, wait_for
+
+    try:
+        monitor = monitor_of(inventory_entries(inventory))
+        try:
+            wait_for(lambda: all(t["health"] == "up" for t in monitor.targets()), wait, what="every target up")
+        except MonitorError as error:
+            click.echo(f"portalops monitor: {error}", err=True)
+        scraped = sorted(monitor.targets(), key=lambda t: (t["labels"]["job"], t["labels"].get("instance", "")))
+        firing = monitor.firing()
+    except MonitorError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(render_table(["job", "instance", "health", "last error"],
+                            [(t["labels"]["job"], t["labels"].get("instance", ""), t["health"], t["lastError"][:80])
+                             for t in scraped]))
+    for alert in firing:
+        labels, notes = alert["labels"], alert["annotations"]
+        click.echo(f"FIRING {labels['alertname']} [{labels.get('severity', '')}] {notes.get('summary', '')}"
+                   f"\n    {notes.get('runbook_url', '')}")
+    down = [t for t in scraped if t["health"] != "up"]
+    click.echo(f"{len(scraped)} targets, {len(scraped) - len(down)} up, {len(down)} down; "
+               f"{len(firing)} alerts firing (Prometheus on https://{monitor.address}:{monitor.prometheus_port})")
+    if down or firing:
+        sys.exit(1)
+
+
 # --- portal --------------------------------------------------------------------------------
 
 

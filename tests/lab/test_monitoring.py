@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import pytest
 
 from lab.ssh import run_on, ssh_command
-from tests.lab.monitoring import (firing_in_prometheus, has_alert, in_alertmanager, page, query, targets,
-                                  wait_for)
-from tests.lab.province import ADDRESS, HOSTS, host
+from tests.lab.monitoring import has_alert, monitor, query, wait_for
+from lab import settings
+from tests.lab.province import ADDRESS, HOSTS, host, portalops
 
 pytestmark = pytest.mark.lab
 
@@ -42,16 +42,19 @@ def test_after_the_deploy_every_target_is_up_and_nothing_fires(converged):
                {(job, h) for h in WEB_HOSTS for job in ("portal", "probe_https_portal", "probe_tls_expiry")}
 
     def all_up():
-        up = {(t["labels"]["job"], t["labels"]["instance"]) for t in targets() if t["health"] == "up"}
+        up = {(t["labels"]["job"], t["labels"]["instance"]) for t in monitor().targets() if t["health"] == "up"}
         return expected <= up
 
     wait_for(all_up, 240, what="every target up")
     time.sleep(60)  # two rounds of rule evaluation over fresh data
-    assert [a["labels"]["alertname"] + " " + a["labels"].get("instance", "") for a in firing_in_prometheus()] == []
+    assert [a["labels"]["alertname"] + " " + a["labels"].get("instance", "") for a in monitor().firing()] == []
     assert {r["metric"]["instance"] for r in query('portalops_services_up == 1')} == set(HOSTS)
     assert {r["metric"]["instance"] for r in query('portalops_security_up == 1')} == set(HOSTS)
     assert {r["metric"]["instance"] for r in query('portalops_dossiers_up == 1')} == {
         "db-1", "huyen-thanh-hoa", "xa-thanh-hoa-01"}
+    status = portalops("monitor", str(settings.INVENTORY_FILE), "--wait", "30")
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert "0 down; 0 alerts firing" in status.stdout
 
 
 def test_exporters_answer_the_monitor_host_only_and_only_with_its_certificate(converged):
@@ -83,7 +86,7 @@ def test_prometheus_and_alertmanager_need_the_password_and_serve_the_runbooks(co
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(f"https://{ADDRESS['monitor-1']}:{port}/", context=context, timeout=10)
         assert refused.value.code == 401
-    runbook = page("/consoles/runbooks/ServiceDown.html")
+    runbook = monitor().page("/consoles/runbooks/ServiceDown.html")
     assert "Meaning" in runbook and "Mitigation" in runbook
 
 
@@ -259,11 +262,11 @@ def undone(faults):
 @pytest.mark.parametrize("fault", FAULTS)
 def test_a_fault_brings_its_alert_to_alertmanager(faults, fault):
     for alert, name in FAULTS[fault].alerts:
-        wait_for(lambda: has_alert(in_alertmanager(), alert, name), FIRE_SECONDS, what=f"{alert} on {name}")
+        wait_for(lambda: has_alert(monitor().in_alertmanager(), alert, name), FIRE_SECONDS, what=f"{alert} on {name}")
 
 
 @pytest.mark.parametrize("fault", FAULTS)
 def test_the_alert_clears_once_the_fault_is_undone(undone, fault):
     for alert, name in FAULTS[fault].alerts:
-        wait_for(lambda: not has_alert(in_alertmanager(), alert, name), CLEAR_SECONDS,
+        wait_for(lambda: not has_alert(monitor().in_alertmanager(), alert, name), CLEAR_SECONDS,
                  what=f"{alert} on {name} cleared")

@@ -221,6 +221,7 @@ def leftovers() -> list[str]:
     found += [f"host directory {name}" for name in _present_hosts()]
     if network.bridge_exists():
         found.append(f"bridge {settings.BRIDGE}")
+    found += [f"link {link}" for link in network.host_links()]
     if network.nft_table_exists():
         found.append(f"nftables table {network.NFT_TABLE}")
     found += [f"cgroup {path}" for path in cgroups.lab_cgroups() if path.exists()]
@@ -249,6 +250,7 @@ def down(purge: bool = False, log=print) -> None:
         shutil.rmtree(settings.HOSTS_DIR, ignore_errors=True)
         cgroups.remove_lab_root()
         apt_cache.stop()
+        network.remove_host_links()
         network.remove_bridge()
         kernel_limits.restore_limits()
         for path in (settings.UNITS_FILE, settings.INVENTORY_FILE, settings.KNOWN_HOSTS,

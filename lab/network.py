@@ -54,6 +54,20 @@ def nft_table_exists() -> bool:
     return run("nft", "list", "table", "inet", NFT_TABLE, check=False).returncode == 0
 
 
+def host_links() -> list[str]:
+    """The host-side ends of the hosts' virtual links (systemd-nspawn names them ``vb-<host>``),
+    attached to the bridge or not."""
+    return sorted(p.name for p in Path("/sys/class/net").iterdir() if p.name.startswith("vb-"))
+
+
+def remove_host_links() -> None:
+    """Delete host links a stopped host left behind. The kernel removes them only when it has
+    finished tearing down the host's network namespace, which under load can take longer than
+    the next ``up`` waits: that ``up`` then fails with "File exists" on the host's link."""
+    for link in host_links():
+        run("ip", "link", "del", link, check=False)
+
+
 def bridge_ports() -> list[str]:
     """Interfaces attached to the lab bridge (one per running host)."""
     brif = Path(f"/sys/class/net/{settings.BRIDGE}/brif")

@@ -52,6 +52,11 @@ def test_after_the_deploy_every_target_is_up_and_nothing_fires(converged):
     assert {r["metric"]["instance"] for r in query('portalops_security_up == 1')} == set(HOSTS)
     assert {r["metric"]["instance"] for r in query('portalops_dossiers_up == 1')} == {
         "db-1", "huyen-thanh-hoa", "xa-thanh-hoa-01"}
+    # The journey walked the province's portal through nginx and the WAF, filed a dossier,
+    # read its attachment back and withdrew it.
+    journey = query('probe_journey_step_success{job="probe_journey"}')
+    assert {r["metric"]["step"]: r["value"][1] for r in journey} == {
+        step: "1" for step in ("catalogue_search", "login", "upload", "lookup", "readback", "withdraw", "logout")}
     status = portalops("monitor", str(settings.INVENTORY_FILE), "--wait", "30")
     assert status.returncode == 0, status.stdout + status.stderr
     assert "0 down; 0 alerts firing" in status.stdout

@@ -15,6 +15,14 @@ def lines(log):
     return [line.decode() for line in log.read().lines]
 
 
+
+def following(path) -> LogFile:
+    """A new, empty log file at ``path``, opened and read to its end (as the exporter starts)."""
+    write(path, "")
+    log = LogFile(str(path))
+    log.read()
+    return log
+
 def test_first_start_begins_at_the_end_and_reads_only_what_comes_after(tmp_path):
     path = tmp_path / "access.log"
     write(path, "old 1\nold 2\n")
@@ -27,9 +35,7 @@ def test_first_start_begins_at_the_end_and_reads_only_what_comes_after(tmp_path)
 
 def test_half_line_at_the_end_waits_for_its_newline(tmp_path):
     path = tmp_path / "access.log"
-    write(path, "")
-    log = LogFile(str(path))
-    log.read()
+    log = following(path)
     write(path, "first\nsec")
     assert lines(log) == ["first"]
     write(path, "ond\nthi")
@@ -49,9 +55,7 @@ def test_half_line_being_written_at_the_first_start_is_read_whole_once_complete(
 
 def test_rotation_reads_the_rest_of_the_old_file_then_the_new_one(tmp_path):
     path = tmp_path / "access.log"
-    write(path, "")
-    log = LogFile(str(path))
-    log.read()
+    log = following(path)
     write(path, "a\nb\n")
     assert lines(log) == ["a", "b"]
     write(path, "c\n")
@@ -68,9 +72,7 @@ def test_rotation_reads_the_rest_of_the_old_file_then_the_new_one(tmp_path):
 
 def test_rotated_file_is_let_go_once_deleted_and_read(tmp_path):
     path = tmp_path / "access.log"
-    write(path, "")
-    log = LogFile(str(path))
-    log.read()
+    log = following(path)
     os.rename(path, tmp_path / "access.log.1")
     write(path, "x\n", "w")
     assert lines(log) == ["x"]
@@ -81,9 +83,7 @@ def test_rotated_file_is_let_go_once_deleted_and_read(tmp_path):
 
 def test_file_renamed_away_and_recreated_later_loses_nothing(tmp_path):
     path = tmp_path / "fail2ban.log"
-    write(path, "")
-    log = LogFile(str(path))
-    log.read()
+    log = following(path)
     write(path, "1\n")
     os.rename(path, tmp_path / "fail2ban.log.1")
     batch = log.read()
@@ -94,9 +94,7 @@ def test_file_renamed_away_and_recreated_later_loses_nothing(tmp_path):
 
 def test_copytruncate_reads_the_file_again_from_its_start(tmp_path):
     path = tmp_path / "access.log"
-    write(path, "")
-    log = LogFile(str(path))
-    log.read()
+    log = following(path)
     write(path, "one\ntwo\n")
     assert lines(log) == ["one", "two"]
     os.truncate(path, 0)
@@ -108,9 +106,7 @@ def test_copytruncate_reads_the_file_again_from_its_start(tmp_path):
 
 def test_truncated_and_grown_past_the_old_offset_between_reads_is_seen_by_its_first_bytes(tmp_path):
     path = tmp_path / "access.log"
-    write(path, "")
-    log = LogFile(str(path))
-    log.read()
+    log = following(path)
     write(path, "2026-03-02 line one\n")
     assert lines(log) == ["2026-03-02 line one"]
     os.truncate(path, 0)
@@ -145,9 +141,7 @@ def test_overlong_line_without_newline_yet_is_skipped_when_its_end_arrives(tmp_p
 
 def test_binary_and_invalid_utf8_lines_come_back_as_bytes(tmp_path):
     path = tmp_path / "access.log"
-    write(path, "")
-    log = LogFile(str(path))
-    log.read()
+    log = following(path)
     write(path, b"\x00\xff\xfe garbage\n\xc3\x28\n")
     assert log.read().lines == [b"\x00\xff\xfe garbage", b"\xc3\x28"]
 
@@ -162,9 +156,7 @@ def test_missing_file_is_unreadable_and_read_from_its_start_once_it_appears(tmp_
 
 def test_restart_from_saved_position_reads_what_was_written_meanwhile_once(tmp_path):
     path = tmp_path / "access.log"
-    write(path, "")
-    log = LogFile(str(path))
-    log.read()
+    log = following(path)
     write(path, "a\nb\n")
     assert lines(log) == ["a", "b"]
     saved = log.position()
@@ -176,9 +168,7 @@ def test_restart_from_saved_position_reads_what_was_written_meanwhile_once(tmp_p
 
 def test_restart_after_a_rotation_while_down_finds_the_old_file_by_inode(tmp_path):
     path = tmp_path / "access.log"
-    write(path, "")
-    log = LogFile(str(path))
-    log.read()
+    log = following(path)
     write(path, "a\n")
     assert lines(log) == ["a"]
     saved = log.position()

@@ -96,15 +96,14 @@ def prepare(data) -> tuple[str, str, list]:
     return code_release, version, changed
 
 
-def install(target: str, code_release: str, version: str) -> None:
-    """Install the release offline into ``target`` unless it is there already."""
+def install(target: str, wheelhouse: str, requirement: str, control: str = "app-01") -> None:
+    """Install ``requirement`` offline from ``wheelhouse`` into ``target`` unless it is there already."""
     # A virtual environment cannot move (its scripts name their own path), so it is built in
     # place and marked complete last; an unmarked one is a failed install and is rebuilt.
     if not host.get_fact(File, path=f"{target}/.installed"):
-        server.shell(name=named("app-01") + ": install the release offline", commands=[
+        server.shell(name=named(control) + ": install the release offline", commands=[
             f"rm -rf {target} && python3 -m venv {target}",
-            f"{target}/bin/pip install --quiet --no-index --find-links {BASE}/wheelhouse/{code_release} "
-            f"dichvucong=={version}",
+            f"{target}/bin/pip install --quiet --no-index --find-links {wheelhouse} {requirement}",
             f"touch {target}/.installed"])
 
 
@@ -123,7 +122,7 @@ def app():
     release = f"{code_release}-{hashlib.sha256(env.encode()).hexdigest()[:8]}"
     target = f"{BASE}/releases/{release}"
     changed += put_secrets(secret_files)
-    install(target, code_release, version)
+    install(target, f"{BASE}/wheelhouse/{code_release}", f"dichvucong=={version}")
     files.put(name=named("app-01") + ": release environment", dest=f"{target}/env", src=StringIO(env), mode="644")
 
     for part in ("web", "outbox"):

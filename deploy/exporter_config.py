@@ -13,15 +13,18 @@ from portalops_exporters.security.collector import BASELINE_FILE
 from portalops_exporters.security.integrity import DEFAULT_GROUPS
 
 from deploy.database import DATABASE_ROLES
+from deploy.web import WEB_ROLES
 from deploy.peers import members_of
 
 EXPORTER_ETC = "/etc/portalops-exporter"
 EXPORTER_TLS = f"{EXPORTER_ETC}/tls"
-EXPORTER_STATE = "/var/lib/portalops-exporter"
+# One name for the exporter's account, its unit, its state directory and its database role
+# (PostgreSQL's peer authentication matches the account's name to the role's).
+EXPORTER_USER = DOSSIERS_ROLE
+EXPORTER_STATE = f"/var/lib/{EXPORTER_USER}"
 # The security collector's baseline of watched files; a deploy that changed the host removes
 # it, so the next scrape accepts the deploy's own changes (monitoring.py).
 INTEGRITY_BASELINE = f"{EXPORTER_STATE}/security/{BASELINE_FILE}"
-WEB_ROLES = ("portal", "onestop")
 # Beyond the collector's own groups (web root, nginx, SSH, accounts, firewall): PAM on every
 # host, and on web hosts the portal's code and templates as released.
 EXTRA_INTEGRITY = {"pam": ["/etc/pam.d", "/etc/security"]}

@@ -22,12 +22,13 @@ from deploy.facts import SshClientAddress
 from deploy.operations import refuse, validated_file
 from deploy.peers import addresses_of
 from deploy.templates import render
+from deploy.web import WEB_ROLES
 
 
 def allow_rules(roles: list[str]) -> tuple[list[int], list[dict]]:
     """Ports open to all, and ports open to a group's hosts, for a host with ``roles``."""
     data = host.data
-    public = list(data.web_ports) if {"portal", "onestop"} & set(roles) else []
+    public = list(data.web_ports) if set(WEB_ROLES) & set(roles) else []
     rules = []
     if "db" in roles and addresses_of("portal"):
         rules.append({"name": "app_hosts", "ports": [data.postgres_port], "sources": addresses_of("portal")})

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 from io import StringIO
-from pathlib import Path
 
 import bcrypt
 from portalops_exporters.dossiers import ROLE as DOSSIERS_ROLE
@@ -21,24 +20,25 @@ from portalops_exporters.dossiers.queries import READABLE_COLUMNS, grants
 from pyinfra import host, logger
 from pyinfra.context import state
 from pyinfra.api import deploy
-from pyinfra.facts.files import File, FindFiles
+from pyinfra.facts.files import FindFiles
 from pyinfra.facts.postgres import PostgresRoles
 from pyinfra.operations import apt, files, postgres, server, systemd
 from pyinfra.operations.util import any_changed
 
 from deploy import defaults
+from deploy.app import install
 from deploy.controls import named
-from deploy.exporter_config import EXPORTER_ETC, INTEGRITY_BASELINE, agent_config, dossiers_options, probe_modules
+from deploy.exporter_config import EXPORTER_ETC, EXPORTER_USER, INTEGRITY_BASELINE, agent_config, dossiers_options, probe_modules
 from deploy.operations import validated_file
 from deploy.peers import address_of
 from deploy.release import EXPORTERS_SOURCE, exporters_release
+from portalops.artifact import portal_version
 from deploy.runbook_pages import CONSOLES_DIR, runbook_pages
 from deploy.scrape_targets import HOST_JOBS, scrape_targets
 from deploy.secrets import secret, secrets_dir
 from deploy.templates import render
-from deploy.tls import ca_dir, issue
+from deploy.tls import issue
 
-EXPORTER_USER = "portalops-exporter"
 EXPORTER_BASE = "/opt/portalops-exporters"
 NODE_EXPORTER_ETC = "/etc/prometheus/node-exporter"
 PROMETHEUS_ETC = "/etc/prometheus"
@@ -106,17 +106,12 @@ def node_exporter() -> None:
 def install_exporters() -> str:
     """The exporters' release, installed offline into a directory of its own; returns that directory."""
     release, source = exporters_release()
-    name, version = json.loads((source / "MANIFEST.json").read_text())["name"], release.split("-", 1)[0]
+    name, version = portal_version(EXPORTERS_SOURCE)
     wheelhouse, target = f"{EXPORTER_BASE}/wheelhouse/{release}", f"{EXPORTER_BASE}/releases/{release}"
     apt.packages(name=named("mon-01") + ": venv", packages=["python3-venv"], no_recommends=True)
     files.directory(name=named("mon-01") + ": releases", path=f"{EXPORTER_BASE}/releases", mode="755")
     files.sync(name=named("mon-01") + ": wheelhouse", src=str(source / "wheelhouse"), dest=wheelhouse, delete=True)
-    # Built in place and marked complete last: an unmarked directory is a failed install.
-    if not host.get_fact(File, path=f"{target}/.installed"):
-        server.shell(name=named("mon-01") + ": exporters installed offline", commands=[
-            f"rm -rf {target} && python3 -m venv {target}",
-            f"{target}/bin/pip install --quiet --no-index --find-links {wheelhouse} {name}=={version}",
-            f"touch {target}/.installed"])
+    install(target, wheelhouse, f"{name}=={version}", control="mon-01")
     return target
 
 
@@ -175,7 +170,7 @@ def monitoring_agent():
                              src=StringIO(render("portalops-exporter.service.j2", data, target=target,
                                                  etc=EXPORTER_ETC, user=EXPORTER_USER))))
     systemd.daemon_reload(name=named("mon-01") + ": units reloaded", _if=any_changed(*changed))
-    restart_on("portalops-exporter", changed, "mon-01")
+    restart_on(EXPORTER_USER, changed, "mon-01")
 
 
 def integrity_baseline_renewed() -> None:

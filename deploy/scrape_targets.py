@@ -13,10 +13,10 @@ from typing import Callable
 from pyinfra import inventory
 
 from deploy.peers import address_of
+from deploy.web import WEB_ROLES
 
 # Jobs that scrape an exporter on every host.
 HOST_JOBS = ("node", "portalops")
-WEB_ROLES = ("portal", "onestop")
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from deploy.database import DATABASE_ROLES, database
 from deploy.hardening import baselines, harden
 from deploy.monitoring import integrity_baseline_renewed, monitoring_agent, monitoring_server
 from deploy.standins import standins
-from deploy.web import web
+from deploy.web import WEB_ROLES, web
 
 harden()
 
@@ -27,7 +27,7 @@ if set(DATABASE_ROLES) & roles:
     database()
 if set(DATABASE_ROLES) & roles or "backup" in roles:
     backups()
-if {"portal", "onestop"} & roles:
+if set(WEB_ROLES) & roles:
     web()
     app()
 if "monitor" in roles:

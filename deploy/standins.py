@@ -28,7 +28,7 @@ def standins():
     data = host.data
     code_release, version, changed = prepare(data)
     target = f"{BASE}/releases/{code_release}-standins"
-    install(target, code_release, version)
+    install(target, f"{BASE}/wheelhouse/{code_release}", f"dichvucong=={version}")
     keys = secrets_dir(data.secrets_dir)
     changed += put_secrets({name: secret(name.replace("_", "-"), keys)
                             for name in ("sso_client_secret", "payment_secret", "national_token")})

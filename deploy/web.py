@@ -19,6 +19,8 @@ from deploy.peers import address_of, addresses_of
 from deploy.templates import render
 from deploy.tls import CRL_PATH, ca_dir, issue, revocation_list
 
+# Hosts whose nginx serves the portal: the province's and each one-stop server.
+WEB_ROLES = ("portal", "onestop")
 NGINX_CHECK = "nginx -t -q"
 # Written straight into sites-enabled, so that ``nginx -t`` reads it when it is checked.
 SITE = "/etc/nginx/sites-enabled/portal.conf"

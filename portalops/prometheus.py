@@ -15,8 +15,7 @@ import urllib.request
 from dataclasses import dataclass
 
 from deploy import defaults
-from deploy.monitoring import WEB_USER
-from deploy.secrets import secret, secrets_dir
+from deploy.monitoring import WEB_USER, web_password
 from deploy.tls import ca_dir
 
 
@@ -38,8 +37,7 @@ class Monitor:
     def from_inventory_entry(cls, entry: dict) -> "Monitor":
         """The monitor host of a pyinfra inventory entry (``name`` and ``data``), defaults filled in."""
         data = type("Data", (), {**defaults.ALL, **entry["data"]})
-        return cls(address=data.ssh_hostname or entry["name"], password=secret("prometheus-web-password",
-                   secrets_dir(data.secrets_dir)), ca_file=str(ca_dir(data) / "ca.pem"),
+        return cls(address=data.ssh_hostname or entry["name"], password=web_password(data), ca_file=str(ca_dir(data) / "ca.pem"),
                    prometheus_port=data.prometheus_port, alertmanager_port=data.alertmanager_port)
 
     def _get(self, port: int, path: str, timeout: float = 10) -> bytes:

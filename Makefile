@@ -1,5 +1,6 @@
 # Two commands do all set-up on a fresh Debian 12 machine, as root:
-#   make demo   bring up the built-in lab, deploy and harden it, audit every host, show it monitored
+#   make demo   bring up the built-in lab, deploy and harden it, audit every host, show it monitored,
+#               and end with a short peak-hour load test and its verdict
 #   make test   run the whole test suite (unit tests, then lab tests)
 # Both install what they need and are safe to run twice.
 
@@ -8,9 +9,9 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 DEBIAN_PACKAGES := debootstrap systemd-container apt-cacher-ng iproute2 nftables \
 	openssh-client python3-venv util-linux mount postgresql testssl.sh \
-	prometheus prometheus-alertmanager systemd-journal-remote
+	prometheus prometheus-alertmanager systemd-journal-remote chromium fonts-dejavu-core
 # What the benchmarks compare against (make bench installs them).
-BENCH_PACKAGES := prometheus-blackbox-exporter mtail nginx-light
+BENCH_PACKAGES := prometheus-blackbox-exporter mtail nginx-light wrk
 
 .PHONY: setup debian-packages bench-packages demo test test-unit test-lab bench lab-down
 
@@ -39,6 +40,7 @@ demo: setup
 	$(BIN)/portalops deploy $$($(BIN)/portalops lab inventory)
 	$(BIN)/portalops audit $$($(BIN)/portalops lab inventory)
 	$(BIN)/portalops monitor $$($(BIN)/portalops lab inventory)
+	$(BIN)/portalops loadtest $$($(BIN)/portalops lab inventory) --profile peak --duration 2m
 
 test: setup
 	$(BIN)/pytest

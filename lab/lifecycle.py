@@ -192,6 +192,7 @@ def lab_data() -> dict:
                     "keys": [Path(f"{settings.OPERATOR_KEY}.pub").read_text().strip()]}],
         "admin_networks": [f"{settings.CONTROLLER_ADDRESS}/32"],
         "apt_proxy": apt_cache.proxy_url(),
+        "loadtest_sources": str(settings.LOAD_SOURCES),
     }
 
 

@@ -28,6 +28,9 @@ def ensure_bridge() -> None:
     if f" {settings.CONTROLLER_ADDRESS}/{prefix} " not in addresses:
         run("ip", "addr", "add", f"{settings.CONTROLLER_ADDRESS}/{prefix}", "dev", settings.BRIDGE)
     run("ip", "link", "set", settings.BRIDGE, "up")
+    # The load tests' source addresses: all local at once (a local route, no address each);
+    # the controller answers the hosts' ARP for them on the bridge.
+    run("ip", "route", "replace", "local", str(settings.LOAD_SOURCES), "dev", "lo")
     run("nft", "-f", "-", input=f"""
 table inet {NFT_TABLE}
 delete table inet {NFT_TABLE}
@@ -45,6 +48,7 @@ def remove_bridge() -> None:
     """Remove the bridge and the firewall table (if present)."""
     if bridge_exists():
         run("ip", "link", "del", settings.BRIDGE)
+    run("ip", "route", "del", "local", str(settings.LOAD_SOURCES), "dev", "lo", check=False)
     if nft_table_exists():
         run("nft", "delete", "table", "inet", NFT_TABLE)
 

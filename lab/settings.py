@@ -7,6 +7,7 @@ base image and the Debian packages, so that a second ``lab up`` downloads nothin
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -22,6 +23,10 @@ CACHE_DIR = Path(os.environ.get("PORTALOPS_CACHE_DIR", "/var/cache/portalops"))
 BRIDGE = "po-lab0"
 LAB_NETWORK = NETWORK
 CONTROLLER_ADDRESS = str(LAB_NETWORK[1])
+# Addresses the controller's load tests send from, one per simulated user, as citizens come
+# from many addresses (loadtests/sources.py); routed to the controller itself, outside the
+# range the units table gives hosts (198.18.0.x to 198.18.4.x).
+LOAD_SOURCES = ipaddress.ip_network("198.18.250.0/24")
 
 # apt-cacher-ng on the controller: hosts fetch packages through it, never directly.
 # Not 3142, where a system apt-cacher-ng listens once the Debian package is installed.

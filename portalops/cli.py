@@ -14,6 +14,7 @@ from inventory.pyinfra_file import write_inventory_file
 from inventory.thanhhoa import TOPOLOGIES, topology
 from inventory.units import UnitsTableError, format_units, load_units
 from lab import LabError, settings
+from loadtests.profiles import PHASES
 from portalops import __version__
 from portalops.table import render_table
 
@@ -217,6 +218,48 @@ def monitor_command(inventory, wait):
                f"{len(firing)} alerts firing (Prometheus on https://{monitor.address}:{monitor.prometheus_port})")
     if down or firing:
         sys.exit(1)
+
+
+@main.command("loadtest", context_settings={"ignore_unknown_options": True})
+@click.argument("inventory")
+@click.option("--profile", "profile_name", type=click.Choice(list(PHASES)), default="peak",
+              show_default=True, help="Load profile (see loadtests/profiles.py).")
+@click.option("--duration", help="Run length such as 90s or 10m (default: the profile's).")
+@click.option("--volume", multiple=True, metavar="NAME=VALUE",
+              help="A volume-model number, e.g. dossiers_per_day=5000 (repeatable).")
+@click.option("--workers", default=0, show_default=True, help="Locust worker processes under a master (0: one process).")
+@click.option("--slo", type=click.Path(dir_okay=False), help="SLO thresholds file [loadtests/slo.toml].")
+@click.option("--report-dir", type=click.Path(file_okay=False),
+              help="Where result.json and report.html go [~/.local/share/portalops/loadtests/TIME-PROFILE].")
+@click.option("--source-addresses", metavar="CIDR",
+              help="Send each user's portal requests from one address of this network [the inventory's "
+                   "loadtest_sources].")
+@click.argument("locust_options", nargs=-1, type=click.UNPROCESSED)
+def loadtest_command(inventory, profile_name, duration, volume, workers, slo, report_dir, source_addresses,
+                     locust_options):
+    """Load the portal of INVENTORY with the province's journeys and gate on the SLOs.
+
+    Prints the volume model's plan (target visits per second per journey and the users
+    they need), runs the profile, prints the checks that failed and the verdict, and writes
+    an HTML report with plots. Exits 0 when the run passes, 1 when an SLO fails, 2 when the
+    run is invalid (the load generator ran out of CPU, or nothing was sent). Any other
+    Locust option can follow the inventory.
+    """
+    from loadtests import driver
+    from loadtests.profiles import DURATIONS, parse_duration
+
+    seconds = parse_duration(duration) if duration else DURATIONS[profile_name]
+    directory = Path(report_dir) if report_dir else driver.default_report_dir(profile_name)
+    options = ["--inventory", inventory, "--load-profile", profile_name, "--duration", f"{seconds}s",
+               "--report-dir", str(directory)]
+    for item in volume:
+        options += ["--volume", item]
+    if slo:
+        options += ["--slo", slo]
+    if source_addresses:
+        options += ["--source-addresses", source_addresses]
+    code = driver.run(options + list(locust_options), workers, seconds + driver.GRACE_SECONDS)
+    sys.exit(code)
 
 
 # --- portal --------------------------------------------------------------------------------

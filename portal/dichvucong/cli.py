@@ -9,13 +9,20 @@ import sys
 import tempfile
 
 
+KEEP_ALIVE_SECONDS = 75
+
+
 def serve(args) -> None:
     """The portal under gunicorn with uvicorn workers (multiprocess metrics)."""
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="dichvucong-metrics-")
     argv = [sys.executable, "-m", "gunicorn", "dichvucong.app:create_app()", "--worker-class", "uvicorn_worker.UvicornWorker",
             "--workers", str(args.workers), "--bind", args.bind, "--graceful-timeout", "20",
-            "--timeout", "60", "--access-logfile", "-" if args.gunicorn_access_log else "/dev/null"]
+            "--timeout", "60", "--access-logfile", "-" if args.gunicorn_access_log else "/dev/null",
+            # Idle connections stay open longer than nginx keeps its upstream ones (60 s): with
+            # gunicorn's 2 s, nginx (or a client) reuses a connection the worker is closing and a
+            # POST, which is not retried, fails.
+            "--keep-alive", str(KEEP_ALIVE_SECONDS)]
     os.execvp(argv[0], argv)
 
 

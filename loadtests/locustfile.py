@@ -148,7 +148,7 @@ def sample_every(environment, run: runs.Run) -> None:
     """The report's timeline: one sample every SAMPLE_SECONDS while the test runs."""
     while True:
         gevent.sleep(SAMPLE_SECONDS)
-        _timeline.sample(environment.stats, run.elapsed(), environment.runner.user_count)
+        _timeline.sample(environment.stats, run.elapsed(), environment.runner.user_count, run.arrivals.started)
 
 
 @events.report_to_master.add_listener
@@ -173,7 +173,7 @@ def judge(environment, **_):
     if isinstance(environment.runner, WorkerRunner) or runs._current is None:
         return
     run, runner = runs.context(), environment.runner
-    _timeline.sample(environment.stats, run.elapsed(), runner.user_count)
+    _timeline.sample(environment.stats, run.elapsed(), runner.user_count, run.arrivals.started)
     overloaded = bool(runner.cpu_warning_emitted or getattr(runner, "worker_cpu_warning_emitted", False))
     measured = outcome(environment.stats, run, overloaded)
     judged = slo.verdict(measured, slo.load(environment.parsed_options.slo))

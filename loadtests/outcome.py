@@ -39,9 +39,11 @@ class Timeline:
     def __init__(self):
         self.samples: list[dict] = []
         self._last: dict[str, tuple[int, int, dict[int, int]]] = {}
+        self._started: dict[str, int] = {}
 
-    def sample(self, stats: RequestStats, elapsed: float, users: int) -> None:
-        """Add the interval ending now (``elapsed`` seconds into the run)."""
+    def sample(self, stats: RequestStats, elapsed: float, users: int, started: dict[str, int]) -> None:
+        """Add the interval ending now (``elapsed`` seconds into the run); ``started``: the visits
+        started so far per journey."""
         entries = {}
         for entry in stats.entries.values():
             name = key(entry)
@@ -51,7 +53,9 @@ class Timeline:
             entries[name] = {"requests": count, "failures": entry.num_failures - failures,
                              **percentiles(interval, count)}
             self._last[name] = (entry.num_requests, entry.num_failures, dict(entry.response_times))
-        self.samples.append({"t": round(elapsed, 1), "users": users, "entries": entries})
+        interval_started = {name: count - self._started.get(name, 0) for name, count in started.items()}
+        self._started = dict(started)
+        self.samples.append({"t": round(elapsed, 1), "users": users, "entries": entries, "started": interval_started})
 
 
 def entries(stats: RequestStats) -> tuple[Entry, ...]:

@@ -147,7 +147,8 @@ def latency_figure(result: dict) -> str:
 
     caption = ("Response times over time, per interval. Endpoints' p95 and p99 are the highest of the "
                "endpoints that had requests in the interval; their p50 is the endpoints' p50 weighted by "
-               "requests. Dashed: each journey's p95 (a whole visit, think time included). Logarithmic scale: "
+               "requests. Dashed: each journey's p95 (a whole visit's wait for the portal, think time left out). "
+               "Logarithmic scale: "
                "requests take milliseconds, visits seconds.")
     return figure("latency", draw, caption)
 
@@ -176,7 +177,7 @@ def throughput_figure(result: dict) -> str:
         axes.set_ylim(bottom=0)
         finish(axes, "Visits per second", shape.duration)
 
-    caption = ("Visits per second against target. Solid: the visits each journey made in the interval "
+    caption = ("Visits per second against target. Solid: the visits each journey started in the interval "
                "ending at that time, divided by the interval's length. Dashed: the journey's target, its "
                "peak-hour rate times the load profile's multiplier.")
     return figure("throughput", draw, caption)
@@ -252,7 +253,8 @@ def timeline(result: dict) -> list[dict]:
     intervals, previous = [], 0.0
     for sample in sorted(result.get("timeline") or [], key=lambda s: s.get("t", 0)):
         end = float(sample.get("t", 0))
-        intervals.append({"t": end, "length": end - previous, "entries": sample.get("entries") or {}})
+        intervals.append({"t": end, "length": end - previous, "entries": sample.get("entries") or {},
+                          "started": sample.get("started")})
         previous = end
     return intervals
 
@@ -297,6 +299,8 @@ def visits_per_second(interval: dict, name: str) -> float:
     NaN (a gap in the line) when the interval has no length (two samples at the same time)."""
     if interval["length"] <= 0:
         return math.nan
+    if interval.get("started") is not None:  # visits started, as the target counts them
+        return (interval["started"].get(name) or 0) / interval["length"]
     figures = interval["entries"].get(f"journey|{JOURNEY_METHOD}|{name}") or {}
     return (figures.get("requests") or 0) / interval["length"]
 

@@ -63,6 +63,8 @@ def test_a_smoke_run_walks_every_journey_and_passes(portal_url, tmp_path):
     assert set(journeys) == {"catalogue", "applicant", "status_lookup", "officer"}
     assert all(j["requests"] > 0 and j["failures"] == 0 for j in journeys.values())
     assert result["journeys"]["applicant"]["started"] == result["journeys"]["applicant"]["planned"] > 0
+    # The timeline's intervals hold every visit started, for the report's throughput plot.
+    assert sum(s["started"].get("applicant", 0) for s in result["timeline"]) == result["journeys"]["applicant"]["started"]
     assert (tmp_path / "report.html").read_text().count("<svg") >= 3
 
 

@@ -162,6 +162,14 @@ def test_achieved_visits_per_second_divide_by_each_intervals_length_the_first_fr
     assert rates[:2] == [2.0, 1.0] and math.isnan(rates[2])
 
 
+def test_achieved_visits_per_second_count_the_visits_started_where_the_timeline_has_them():
+    # The target counts visits as they start; visits that end in the interval trail it by a visit's length.
+    result = synthetic_result()
+    result["timeline"] = [{"t": 10.0, "users": 1, "started": {"applicant": 30},
+                           "entries": {"journey|JOURNEY|applicant": {"requests": 10}}}]
+    assert [report.visits_per_second(i, "applicant") for i in report.timeline(result)] == [3.0]
+
+
 def test_endpoints_combine_into_the_highest_tail_and_a_request_weighted_median():
     entries = {"endpoint|GET|/a": {"requests": 30, "p50_ms": 10.0, "p95_ms": 50.0, "p99_ms": 90.0},
                "endpoint|GET|/b": {"requests": 10, "p50_ms": 50.0, "p95_ms": 70.0, "p99_ms": 80.0},

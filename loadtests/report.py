@@ -216,7 +216,7 @@ def errors_table(result: dict) -> str:
 
 def journeys_table(result: dict) -> str:
     """Per journey: its target and users, and how many of its planned visits started."""
-    columns = ("journey", "target visits/s", "users", "planned", "started", "started share", "late", "summary")
+    columns = ("journey", "peak-hour visits/s", "users", "planned", "started", "started share", "late", "summary")
     journeys = result.get("journeys", {})
     rows = ([name, number(j.get("rate_per_second"), 3), j.get("users"), j.get("planned"), j.get("started"),
              percent(j.get("started"), j.get("planned")), j.get("late"), j.get("summary")]

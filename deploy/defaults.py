@@ -282,6 +282,12 @@ MONITORING = {
     # scraped over TLS with a client certificate, from the monitor hosts only (firewall).
     "node_exporter_port": 9100,
     "exporter_port": 9120,
+    # Debian's nginx exporter on the web hosts (HTTPS; nginx's counters read from a status page
+    # on 127.0.0.1 only) and its PostgreSQL exporter on the database hosts (mutual TLS; a
+    # pg_monitor role over the local socket, no password).
+    "nginx_exporter_port": 9113,
+    "nginx_status_port": 8080,
+    "postgres_exporter_port": 9187,
     # The monitor host: Prometheus and Alertmanager (HTTPS and a password; open to the admin
     # networks only).
     "prometheus_port": 9090,

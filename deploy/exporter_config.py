@@ -15,6 +15,7 @@ from portalops_exporters.security.integrity import DEFAULT_GROUPS
 from deploy.database import DATABASE_ROLES
 from deploy.web import WEB_ROLES
 from deploy.peers import members_of
+from deploy.standard_exporters import ports_for
 
 EXPORTER_ETC = "/etc/portalops-exporter"
 EXPORTER_TLS = f"{EXPORTER_ETC}/tls"
@@ -35,7 +36,7 @@ def expected_ports(data, roles: list[str]) -> list[int]:
     """TCP ports a host of ``roles`` listens on beyond loopback by design; any other listener
     is drift. (The collector leaves loopback listeners out: the portal's gunicorn, a one-stop
     host's PostgreSQL.)"""
-    ports = {data.ssh_port, data.node_exporter_port, data.exporter_port}
+    ports = {data.ssh_port, data.node_exporter_port, data.exporter_port, *ports_for(data, roles)}
     if set(WEB_ROLES) & set(roles):
         ports |= set(data.web_ports)
     if "db" in roles:

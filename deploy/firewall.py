@@ -22,6 +22,7 @@ from deploy.facts import SshClientAddress
 from deploy.operations import refuse, validated_file
 from deploy.peers import addresses_of
 from deploy.templates import render
+from deploy.standard_exporters import ports_for
 from deploy.web import WEB_ROLES
 
 
@@ -34,8 +35,8 @@ def allow_rules(roles: list[str]) -> tuple[list[int], list[dict]]:
         rules.append({"name": "app_hosts", "ports": [data.postgres_port], "sources": addresses_of("portal")})
     monitors = addresses_of("monitor")
     if monitors:
-        rules.append({"name": "monitor_hosts", "ports": [data.node_exporter_port, data.exporter_port],
-                      "sources": monitors})
+        rules.append({"name": "monitor_hosts", "sources": monitors,
+                      "ports": [data.node_exporter_port, data.exporter_port, *ports_for(data, roles)]})
     # pgBackRest's TLS servers: database hosts push WAL to the backup hosts, which reach
     # back to take the backups.
     databases = addresses_of(*DATABASE_ROLES)

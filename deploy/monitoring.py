@@ -36,6 +36,7 @@ from portalops.artifact import portal_version
 from deploy.runbook_pages import CONSOLES_DIR, runbook_pages
 from deploy.scrape_targets import HOST_JOBS, scrape_targets
 from deploy.secrets import secret, secrets_dir
+from deploy.standard_exporters import NGINX, POSTGRES, StandardExporter
 from deploy.templates import render
 from deploy.tls import issue
 
@@ -50,6 +51,8 @@ WEB_CONFIG = f"{PROMETHEUS_ETC}/web.yml"
 WEB_PASSWORD_FILE = f"{PROMETHEUS_ETC}/web-password"
 RULES_SOURCE = EXPORTERS_SOURCE / "rules"
 WEB_USER = "portalops"
+# Debian's PostgreSQL exporter runs as the account "prometheus"; peer login maps it to this role.
+POSTGRES_MONITOR_ROLE = "prometheus"
 
 
 def web_password(data) -> str:
@@ -103,6 +106,47 @@ def node_exporter() -> None:
     restart_on("prometheus-node-exporter", changed, "mon-01")
 
 
+def standard_exporter(exporter: StandardExporter, args: str, environment: str = "", web_config: bool = True) -> None:
+    """One of Debian's exporters (mon-01) with this host's certificate (mon-02), its arguments in
+    its /etc/default file (``args``, and ``environment`` lines before them)."""
+    apt.packages(name=f"{named('mon-01')}: {exporter.package}", packages=[exporter.package], no_recommends=True)
+    changed = tls_files(exporter.etc, "prometheus", "mon-02")
+    if web_config:
+        changed.append(files.put(name=f"{named('mon-02')}: {exporter.package}'s TLS", dest=f"{exporter.etc}/web.yml",
+                                 src=StringIO(render("exporter-web.yml.j2", host.data, directory=exporter.etc)),
+                                 group="prometheus", mode="640"))
+    changed.append(files.put(name=f"{named('mon-01')}: {exporter.package}'s arguments",
+                             dest=f"/etc/default/{exporter.package}", group="prometheus", mode="640",
+                             src=StringIO(f"# Written by portalops (deploy/monitoring.py)\n{environment}ARGS=\"{args}\"\n")))
+    restart_on(exporter.service, changed, "mon-01")
+
+
+def nginx_exporter() -> None:
+    """Debian's nginx exporter: nginx's counters from its loopback status page, served over HTTPS
+    (this version cannot ask for a client certificate: the firewall keeps it to the monitor hosts)."""
+    data = host.data
+    standard_exporter(NGINX, web_config=False, args=(
+        f"-nginx.scrape-uri=http://127.0.0.1:{data.nginx_status_port}/stub_status "
+        f"-web.listen-address=:{data.nginx_exporter_port} -web.secured-metrics "
+        f"-web.ssl-server-cert={NGINX.etc}/cert.pem -web.ssl-server-key={NGINX.etc}/key.pem"))
+
+
+def postgres_exporter() -> None:
+    """Debian's PostgreSQL exporter, logged in over the local socket as a pg_monitor role (peer:
+    no password), answering only TLS clients with a certificate of the deploy's CA."""
+    data = host.data
+    roles = host.get_fact(PostgresRoles, _sudo_user="postgres") or {}
+    if POSTGRES_MONITOR_ROLE not in roles:
+        postgres.role(name=named("mon-01") + ": the PostgreSQL exporter's role", role=POSTGRES_MONITOR_ROLE,
+                      login=True, _sudo_user="postgres")
+        server.shell(name=named("mon-01") + ": the PostgreSQL exporter reads statistics only (pg_monitor)",
+                     commands=[f"cd / && psql -XtAc 'GRANT pg_monitor TO {POSTGRES_MONITOR_ROLE}'"],
+                     _sudo_user="postgres")
+    standard_exporter(POSTGRES, environment=(
+        f"DATA_SOURCE_NAME='user={POSTGRES_MONITOR_ROLE} host=/run/postgresql dbname=postgres'\n"),
+        args=f"--web.listen-address=:{data.postgres_exporter_port} --web.config.file={POSTGRES.etc}/web.yml")
+
+
 def install_exporters() -> str:
     """The exporters' release, installed offline into a directory of its own; returns that directory."""
     release, source = exporters_release()
@@ -149,10 +193,15 @@ def dossiers_reader(data) -> None:
 
 @deploy("Monitoring agent", data_defaults=defaults.ALL)
 def monitoring_agent():
-    """node_exporter (mon-01) and the portalops exporters (mon-01), scraped over mutual TLS (mon-02)."""
+    """node_exporter (mon-01), Debian's nginx and PostgreSQL exporters where nginx or PostgreSQL
+    run, and the portalops exporters (mon-01), scraped over TLS from the monitor hosts (mon-02)."""
     data = host.data
     roles = list(data.roles or [])
     node_exporter()
+    if NGINX.runs_on(roles):
+        nginx_exporter()
+    if POSTGRES.runs_on(roles):
+        postgres_exporter()
     server.user(name=named("mon-01") + ": exporters' account", user=EXPORTER_USER, system=True,
                 home=f"/var/lib/{EXPORTER_USER}", shell="/usr/sbin/nologin", create_home=False,
                 # the journal, and nginx's logs (root:adm)

@@ -13,10 +13,12 @@ from typing import Callable
 from pyinfra import inventory
 
 from deploy.peers import address_of
+from deploy.standard_exporters import STANDARD_EXPORTERS
 from deploy.web import WEB_ROLES
 
-# Jobs that scrape an exporter on every host.
-HOST_JOBS = ("node", "portalops")
+# Jobs that scrape an exporter on the hosts themselves: on every host, then where Debian's
+# standard exporters run.
+HOST_JOBS = ("node", "portalops", *(e.job for e in STANDARD_EXPORTERS))
 
 
 @dataclass(frozen=True)
@@ -57,13 +59,18 @@ PROBE_TARGETS: dict[str, Callable[[Member], str | None]] = {
 }
 
 
-def targets(hosts: list[Member], node_port: int, exporter_port: int, modules: list[str]) -> dict[str, list[dict]]:
-    """file_sd contents by job: the host exporters, the portals' own metrics, and each probe module."""
+def targets(hosts: list[Member], data, modules: list[str]) -> dict[str, list[dict]]:
+    """file_sd contents by job: the host exporters, the portals' own metrics, and each probe module
+    (``data``: the ports, as the deploy's data names them)."""
     jobs: dict[str, list[dict]] = {
-        "node": [{"targets": [f"{m.address}:{node_port}"], "labels": m.labels} for m in hosts],
-        "portalops": [{"targets": [f"{m.address}:{exporter_port}"], "labels": m.labels} for m in hosts],
+        "node": [{"targets": [f"{m.address}:{data.node_exporter_port}"], "labels": m.labels} for m in hosts],
+        "portalops": [{"targets": [f"{m.address}:{data.exporter_port}"], "labels": m.labels} for m in hosts],
         "portal": [{"targets": [f"{m.address}:443"], "labels": m.labels} for m in hosts if m.serves_web],
     }
+    for exporter in STANDARD_EXPORTERS:
+        port = getattr(data, exporter.port_key)
+        jobs[exporter.job] = [{"targets": [f"{m.address}:{port}"], "labels": m.labels}
+                              for m in hosts if exporter.runs_on(m.roles)]
     for module in modules:
         jobs[f"probe_{module}"] = [{"targets": [target], "labels": {**m.labels, "module": module}}
                                    for m in hosts if (target := PROBE_TARGETS[module](m))]
@@ -74,4 +81,4 @@ def scrape_targets(modules: list[str]) -> dict[str, list[dict]]:
     """file_sd contents by job for the current inventory (see :func:`targets`)."""
     from pyinfra import host
 
-    return targets(members(), host.data.node_exporter_port, host.data.exporter_port, modules)
+    return targets(members(), host.data, modules)

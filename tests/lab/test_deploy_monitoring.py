@@ -23,6 +23,7 @@ from tests.lab.province import ADDRESS, HOSTS, host, portalops
 pytestmark = pytest.mark.lab
 
 WEB_HOSTS = ["portal-1", "huyen-thanh-hoa", "xa-thanh-hoa-01"]
+DATABASE_HOSTS = ["db-1", "huyen-thanh-hoa", "xa-thanh-hoa-01"]
 # Rules evaluate every 15 s and the longest "for" of the alerts below is 2 minutes.
 FIRE_SECONDS = 360
 CLEAR_SECONDS = 480
@@ -39,7 +40,8 @@ def on(name: str, command: str, check: bool = True) -> str:
 
 def test_after_the_deploy_every_target_is_up_and_nothing_fires(converged):
     expected = {("node", h) for h in HOSTS} | {("portalops", h) for h in HOSTS} | \
-               {(job, h) for h in WEB_HOSTS for job in ("portal", "probe_https_portal", "probe_tls_expiry")}
+               {(job, h) for h in WEB_HOSTS for job in ("portal", "probe_https_portal", "probe_tls_expiry", "nginx")} | \
+               {("postgres", h) for h in DATABASE_HOSTS}
 
     def all_up():
         up = {(t["labels"]["job"], t["labels"]["instance"]) for t in monitor().targets() if t["health"] == "up"}
@@ -60,10 +62,13 @@ def test_after_the_deploy_every_target_is_up_and_nothing_fires(converged):
     status = portalops("monitor", str(settings.INVENTORY_FILE), "--wait", "30")
     assert status.returncode == 0, status.stdout + status.stderr
     assert "0 down; 0 alerts firing" in status.stdout
+    # Debian's exporters read what they watch: nginx's counters, PostgreSQL's statistics.
+    assert {r["metric"]["instance"] for r in query('nginx_up == 1')} == set(WEB_HOSTS)
+    assert {r["metric"]["instance"] for r in query('pg_up == 1')} == set(DATABASE_HOSTS)
 
 
 def test_exporters_answer_the_monitor_host_only_and_only_with_its_certificate(converged):
-    for port in (9100, 9120):
+    for port in (9100, 9120, 9187):
         url = f"https://{ADDRESS['db-1']}:{port}/metrics"
         tls = "--cacert /etc/prometheus/tls/ca.pem"
         with_cert = on("monitor-1", f"curl -sS -o /dev/null -w %{{http_code}} {tls} "

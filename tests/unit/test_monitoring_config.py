@@ -70,8 +70,11 @@ def test_the_password_hash_is_the_same_on_every_deploy_and_checks_the_password()
 def test_each_role_listens_where_its_exporter_expects_and_nowhere_else(monkeypatch):
     monkeypatch.setattr("deploy.exporter_config.members_of", lambda *groups: [("monitor-1", "198.18.0.12")])
     host = data()
-    assert expected_ports(host, ["onestop"]) == [22, 80, 443, 8432, 9100, 9120]  # its PostgreSQL is loopback only
-    assert expected_ports(host, ["db"]) == [22, 5432, 8432, 9100, 9120]
+    # A one-stop host's PostgreSQL and nginx's status page are loopback only; Debian's nginx
+    # (9113) and PostgreSQL (9187) exporters answer the monitor hosts.
+    assert expected_ports(host, ["onestop"]) == [22, 80, 443, 8432, 9100, 9113, 9120, 9187]
+    assert expected_ports(host, ["portal"]) == [22, 80, 443, 9100, 9113, 9120]
+    assert expected_ports(host, ["db"]) == [22, 5432, 8432, 9100, 9120, 9187]
     assert expected_ports(host, ["monitor", "backup"]) == [22, 8432, 8900, 9090, 9093, 9100, 9120]
 
 

@@ -1,5 +1,8 @@
 """Benchmark: what the exporters cost a one-stop host, against node_exporter on the same host.
 
+All four exporters a one-stop host runs are measured: the portalops exporter, node_exporter,
+and Debian's nginx and PostgreSQL exporters; the total is what monitoring costs the host.
+
 On a deployed lab (``make demo``, or any lab after ``portalops deploy``), for one one-stop host:
 
 - CPU share: user + system CPU of the portalops exporter's process and of Debian's
@@ -29,8 +32,13 @@ from lab.lifecycle import lab_hosts  # noqa: E402
 from lab.ssh import ssh_command  # noqa: E402
 from tests.lab.monitoring import query  # noqa: E402
 
-UNITS = {"portalops": "portalops-exporter", "node": "prometheus-node-exporter"}
-PORTS = {"portalops": 9120, "node": 9100}
+from deploy import defaults  # noqa: E402
+from deploy.standard_exporters import STANDARD_EXPORTERS  # noqa: E402
+
+UNITS = {"portalops": "portalops-exporter", "node": "prometheus-node-exporter",
+         **{e.job: e.service for e in STANDARD_EXPORTERS}}
+PORTS = {"portalops": defaults.MONITORING["exporter_port"], "node": defaults.MONITORING["node_exporter_port"],
+         **{e.job: defaults.MONITORING[e.port_key] for e in STANDARD_EXPORTERS}}
 TICKS = 100  # USER_HZ on Debian's kernels
 
 
@@ -87,7 +95,7 @@ def main() -> int:
     after, window = process_figures(target.address), time.monotonic() - started
     latencies = scrape_latencies(monitor.address, target.address, args.scrapes)
     samples = {r["metric"]["job"]: float(r["value"][1])
-               for r in query(f'scrape_samples_scraped{{instance="{target.host}", job=~"portalops|node"}}')}
+               for r in query(f'scrape_samples_scraped{{instance="{target.host}", job=~"{"|".join(UNITS)}"}}')}
 
     figures = {}
     for job in UNITS:
@@ -103,11 +111,16 @@ def main() -> int:
             ("/metrics median (ms)", "metrics_median_ms", "{:.1f}"), ("/metrics p95 (ms)", "metrics_p95_ms", "{:.1f}"),
             ("series per scrape", "series", "{:.0f}")]
     print(f"{target.host}, window {window:.0f} s, {args.scrapes} scrapes each from {monitor.host}")
-    print("| figure | portalops exporter | node_exporter | portalops / node_exporter |\n|---|---|---|---|")
+    others = [job for job in UNITS if job not in ("portalops", "node")]
+    print("| figure | portalops exporter | node_exporter | portalops / node_exporter | "
+          + " | ".join(f"{job} exporter" for job in others) + " | all four |")
+    print("|---" * (5 + len(others)) + "|")
     for title, key, form in rows:
         ours, peer = figures["portalops"][key], figures["node"][key]
         ratio = ours / peer if peer else float("nan")
-        print(f"| {title} | {form.format(ours)} | {form.format(peer)} | {ratio:.2f} |")
+        total = "" if "metrics" in key else form.format(sum(figures[job][key] for job in UNITS))
+        print(f"| {title} | {form.format(ours)} | {form.format(peer)} | {ratio:.2f} | "
+              + " | ".join(form.format(figures[job][key]) for job in others) + f" | {total} |")
     if args.json:
         args.json.write_text(json.dumps({"host": target.host, "window_seconds": window, "figures": figures}, indent=1))
     return 0

@@ -118,6 +118,10 @@ def standard_exporter(exporter: StandardExporter, args: str, environment: str = 
     changed.append(files.put(name=f"{named('mon-01')}: {exporter.package}'s arguments",
                              dest=f"/etc/default/{exporter.package}", group="prometheus", mode="640",
                              src=StringIO(f"# Written by portalops (deploy/monitoring.py)\n{environment}ARGS=\"{args}\"\n")))
+    # The package starts its service at once with an empty configuration; the PostgreSQL
+    # exporter then exits until systemd stops trying, and would refuse the start below.
+    server.shell(name=f"{named('mon-01')}: {exporter.service} may start again",
+                 commands=[f"systemctl reset-failed {exporter.service} || true"], _if=any_changed(*changed))
     restart_on(exporter.service, changed, "mon-01")
 
 

@@ -13,10 +13,12 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+from loadtests.profiles import DRAIN_SECONDS
+
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 LOCUST = Path(sys.executable).with_name("locust")
-# Beyond the profile's length: spawning, the last visits ending (locustfile.DRAIN_SECONDS), the report.
-GRACE_SECONDS = 180
+# Beyond the profile's length: the last visits ending, then spawning, the report and shutting down.
+GRACE_SECONDS = DRAIN_SECONDS + 120
 
 
 def default_report_dir(profile: str) -> Path:

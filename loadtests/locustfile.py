@@ -26,7 +26,7 @@ from loadtests import run as runs, slo
 from loadtests.journeys import USERS, Applicant, Catalogue, Officer, OneStopSync, StatusLookup  # noqa: F401 (Locust finds them here)
 from loadtests.model import Volume
 from loadtests.outcome import SAMPLE_SECONDS, Timeline, outcome, result, save
-from loadtests.profiles import DURATIONS, PHASES, SPIKE_FACTOR, parse_duration
+from loadtests.profiles import DRAIN_SECONDS, DURATIONS, PHASES, SPIKE_FACTOR, parse_duration
 from loadtests.sources import missing, pool
 from loadtests.target import Target, TargetError, Unit, from_inventory
 from inventory.thanhhoa import PROVINCE_CODE
@@ -34,8 +34,7 @@ from portalops.table import render_table
 
 log = logging.getLogger("portalops.loadtest")
 REPORT_KEY = "portalops_arrivals"  # what workers add to their reports to the master
-# After the run's end, how long the visits under way may take to finish before the test stops.
-DRAIN_SECONDS = 60
+
 
 
 @events.init_command_line_parser.add_listener
@@ -153,7 +152,7 @@ def sample_every(environment, run: runs.Run) -> None:
 
 @events.report_to_master.add_listener
 def send_arrivals(client_id, data):
-    if runs._current is not None:
+    if runs.current() is not None:
         data[REPORT_KEY] = runs.context().arrivals.take()
 
 
@@ -163,14 +162,14 @@ _workers: set[str] = set()  # every worker that reported, for the result
 @events.worker_report.add_listener
 def add_arrivals(client_id, data):
     _workers.add(client_id)
-    if REPORT_KEY in data and runs._current is not None:
+    if REPORT_KEY in data and runs.current() is not None:
         runs.context().arrivals.add(data[REPORT_KEY])
 
 
 @events.quitting.add_listener
 def judge(environment, **_):
     """The verdict, printed and written, and the exit code."""
-    if isinstance(environment.runner, WorkerRunner) or runs._current is None:
+    if isinstance(environment.runner, WorkerRunner) or runs.current() is None:
         return
     run, runner = runs.context(), environment.runner
     _timeline.sample(environment.stats, run.elapsed(), runner.user_count, run.arrivals.started)

@@ -23,6 +23,8 @@ PHASES = {
 }
 DURATIONS = {"smoke": 60, "peak": 600, "spike": 900, "soak": 7200}
 SPIKE_FACTOR = 3.0
+# After a run's end, how long the visits under way may take to finish before the test stops.
+DRAIN_SECONDS = 60
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import collections
 import functools
-import math
 import os
 import random
 import threading
@@ -176,6 +175,11 @@ def spec(target: Target, volume: Volume, name: str, duration: float | None, spik
 _current: Run | None = None
 
 
+def current() -> Run | None:
+    """This process's run, or None before its test starts."""
+    return _current
+
+
 def context() -> Run:
     """This process's run (set when its test starts)."""
     if _current is None:
@@ -194,8 +198,3 @@ def users_total(plans: dict[str, JourneyPlan]) -> int:
     """All users of a run."""
     return sum(p.users for p in plans.values())
 
-
-def target_rate(plans: dict[str, JourneyPlan], shape: Profile) -> dict[str, float]:
-    """Each journey's average target visits per second over the run."""
-    return {name: p.rate_per_second * shape.offered(0, shape.duration) / shape.duration
-            for name, p in plans.items() if not math.isclose(p.rate_per_second, 0)}

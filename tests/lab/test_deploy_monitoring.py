@@ -8,12 +8,15 @@ whole file waits for alerts once and for their clearing once.
 from __future__ import annotations
 
 import datetime
+import re
 import ssl
 import subprocess
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+import yaml
 
 from lab.ssh import run_on, ssh_command
 from tests.lab.monitoring import has_alert, monitor, query, wait_for
@@ -27,6 +30,7 @@ DATABASE_HOSTS = ["db-1", "huyen-thanh-hoa", "xa-thanh-hoa-01"]
 # Rules evaluate every 15 s and the longest "for" of the alerts below is 2 minutes.
 FIRE_SECONDS = 360
 CLEAR_SECONDS = 480
+RULES = Path(__file__).resolve().parents[2] / "monitors" / "rules"
 
 
 def on(name: str, command: str, check: bool = True) -> str:
@@ -65,6 +69,19 @@ def test_after_the_deploy_every_target_is_up_and_nothing_fires(converged):
     # Debian's exporters read what they watch: nginx's counters, PostgreSQL's statistics.
     assert {r["metric"]["instance"] for r in query('nginx_up == 1')} == set(WEB_HOSTS)
     assert {r["metric"]["instance"] for r in query('pg_up == 1')} == set(DATABASE_HOSTS)
+
+
+def test_every_series_the_rules_read_from_debians_exporters_is_scraped(converged):
+    """A rule reading a name Debian's exporter does not export (another version, a typo) never
+    fires: each name the rules read from the PostgreSQL and nginx exporters comes from every
+    host that runs them."""
+    expected = {"pg": set(DATABASE_HOSTS), "nginx": set(WEB_HOSTS)}
+    read = {name for path in RULES.glob("*.yml") for group in yaml.safe_load(path.read_text())["groups"]
+            for rule in group["rules"] for name in re.findall(r"\b((?:pg|nginx)_[a-z_]+)\b", rule["expr"])}
+    assert any(name.startswith("pg_") for name in read)
+    for name in sorted(read):
+        instances = {r["metric"]["instance"] for r in query(f'count by (instance) ({name})')}
+        assert instances == expected[name.split("_")[0]], name
 
 
 def test_exporters_answer_the_monitor_host_only_and_only_with_its_certificate(converged):

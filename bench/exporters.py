@@ -113,7 +113,7 @@ def main() -> int:
     print(f"{target.host}, window {window:.0f} s, {args.scrapes} scrapes each from {monitor.host}")
     others = [job for job in UNITS if job not in ("portalops", "node")]
     print("| figure | portalops exporter | node_exporter | portalops / node_exporter | "
-          + " | ".join(f"{job} exporter" for job in others) + " | all four |")
+          + " | ".join(f"{job} exporter" for job in others) + f" | all {len(UNITS)} |")
     print("|---" * (5 + len(others)) + "|")
     for title, key, form in rows:
         ours, peer = figures["portalops"][key], figures["node"][key]

@@ -36,7 +36,6 @@ log = logging.getLogger("portalops.loadtest")
 REPORT_KEY = "portalops_arrivals"  # what workers add to their reports to the master
 
 
-
 @events.init_command_line_parser.add_listener
 def options(parser):
     group = parser.add_argument_group("portalops", "The portal's volume model, profile and SLO gate")

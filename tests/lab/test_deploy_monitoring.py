@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from deploy import defaults
 from lab.ssh import run_on, ssh_command
 from tests.lab.monitoring import has_alert, monitor, query, wait_for
 from lab import settings
@@ -85,7 +86,8 @@ def test_every_series_the_rules_read_from_debians_exporters_is_scraped(converged
 
 
 def test_exporters_answer_the_monitor_host_only_and_only_with_its_certificate(converged):
-    for port in (9100, 9120, 9187):
+    ports = defaults.MONITORING
+    for port in (ports["node_exporter_port"], ports["exporter_port"], ports["postgres_exporter_port"]):
         url = f"https://{ADDRESS['db-1']}:{port}/metrics"
         tls = "--cacert /etc/prometheus/tls/ca.pem"
         with_cert = on("monitor-1", f"curl -sS -o /dev/null -w %{{http_code}} {tls} "

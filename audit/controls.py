@@ -18,7 +18,7 @@ class ControlsResult:
 
 
 def from_outcome(outcome) -> ControlsResult:
-    """A host's controls from its dry-run outcome (deploy.run.HostOutcome)."""
+    """A host's controls from its dry-run outcome (deploy.rollout.HostOutcome)."""
     result = ControlsResult(problem=outcome.unreachable or "; ".join(outcome.failed))
     for operation in outcome.drifted:
         ids = CONTROL_ID.findall(operation) or ["(no control)"]
@@ -29,6 +29,6 @@ def from_outcome(outcome) -> ControlsResult:
 
 def check(inventory: str, limit: list[str]) -> dict[str, ControlsResult]:
     """Dry-run the deploy on the inventory; each host's controls."""
-    from deploy.run import deploy
+    from deploy.rollout import deploy
 
     return {outcome.name: from_outcome(outcome) for outcome in deploy(inventory, limit, dry=True, echo=False)}

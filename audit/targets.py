@@ -36,6 +36,6 @@ class Target:
 
 def targets(inventory: str, limit: list[str] = ()) -> list[Target]:
     """The inventory's hosts (restricted by ``limit``) as audit targets."""
-    from deploy.run import inventory_entries
+    from inventory.entries import inventory_entries
 
     return [Target.from_inventory(entry) for entry in inventory_entries(inventory, list(limit))]

@@ -59,7 +59,7 @@ from deploy.intrusion import AUDIT_RULES  # noqa: E402
 from deploy.kernel import SYSCTL_FILE  # noqa: E402
 from deploy.operations import APT_REFRESH_TRIES, APT_STAMP  # noqa: E402
 from deploy.patching import LISTCHANGES, needrestart_conf  # noqa: E402
-from deploy.run import CONFIG  # noqa: E402
+from deploy.rollout import CONFIG  # noqa: E402
 from inventory.groups import GROUPS, pyinfra_groups  # noqa: E402
 from inventory.thanhhoa import topology  # noqa: E402
 from inventory.units import Host  # noqa: E402

@@ -48,7 +48,7 @@ sys.path[0] = str(ROOT)
 
 import psutil  # noqa: E402
 
-from portalops_exporters.probe.testbed import LOOPBACK, Ca, fetch, samples  # noqa: E402
+from tests.probe_servers import LOOPBACK, Ca, fetch, samples  # noqa: E402
 from portalops_exporters.probe.transfer import PHASES  # noqa: E402
 
 BLACKBOX = "/usr/bin/prometheus-blackbox-exporter"

@@ -31,8 +31,7 @@ from deploy.controls import named
 from deploy.exporter_config import EXPORTER_ETC, EXPORTER_USER, INTEGRITY_BASELINE, agent_config, dossiers_options, probe_modules
 from deploy.operations import validated_file
 from deploy.peers import address_of
-from deploy.release import EXPORTERS_SOURCE, exporters_release
-from portalops.artifact import portal_version
+from deploy.release import EXPORTERS_SOURCE, distribution, exporters_release
 from deploy.runbook_pages import CONSOLES_DIR, runbook_pages
 from deploy.scrape_targets import HOST_JOBS, scrape_targets
 from deploy.secrets import secret, secrets_dir
@@ -154,7 +153,7 @@ def postgres_exporter() -> None:
 def install_exporters() -> str:
     """The exporters' release, installed offline into a directory of its own; returns that directory."""
     release, source = exporters_release()
-    name, version = portal_version(EXPORTERS_SOURCE)
+    name, version = distribution(EXPORTERS_SOURCE)
     wheelhouse, target = f"{EXPORTER_BASE}/wheelhouse/{release}", f"{EXPORTER_BASE}/releases/{release}"
     apt.packages(name=named("mon-01") + ": venv", packages=["python3-venv"], no_recommends=True)
     files.directory(name=named("mon-01") + ": releases", path=f"{EXPORTER_BASE}/releases", mode="755")

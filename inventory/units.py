@@ -61,11 +61,6 @@ class Host:
     address: str
     roles: tuple[str, ...]
 
-    @property
-    def is_one_stop(self) -> bool:
-        """True for a district or commune one-stop server."""
-        return self.tier in ("district", "commune")
-
     def as_row(self) -> dict[str, str]:
         """The host as a units-table row (the inverse of parsing)."""
         return {

@@ -71,8 +71,3 @@ def remove_host_links() -> None:
     for link in host_links():
         run("ip", "link", "del", link, check=False)
 
-
-def bridge_ports() -> list[str]:
-    """Interfaces attached to the lab bridge (one per running host)."""
-    brif = Path(f"/sys/class/net/{settings.BRIDGE}/brif")
-    return sorted(p.name for p in brif.iterdir()) if brif.exists() else []

@@ -36,7 +36,7 @@ from locust.exception import StopUser
 
 from loadtests import pacing
 from loadtests.model import ATTACHMENT_SIZES
-from loadtests.run import context
+from loadtests.run_context import context
 from loadtests.slo import JOURNEY
 from loadtests.sources import SourceAddressAdapter
 

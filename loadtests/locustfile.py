@@ -22,7 +22,7 @@ import gevent
 from locust import LoadTestShape, events
 from locust.runners import WorkerRunner
 
-from loadtests import run as runs, slo
+from loadtests import run_context, slo
 from loadtests.journeys import USERS, Applicant, Catalogue, Officer, OneStopSync, StatusLookup  # noqa: F401 (Locust finds them here)
 from loadtests.model import Volume
 from loadtests.outcome import SAMPLE_SECONDS, Timeline, outcome, result, save
@@ -30,7 +30,7 @@ from loadtests.profiles import DRAIN_SECONDS, DURATIONS, PHASES, SPIKE_FACTOR, p
 from loadtests.sources import missing, pool
 from loadtests.target import Target, TargetError, Unit, from_inventory
 from inventory.thanhhoa import PROVINCE_CODE
-from portalops.table import render_table
+from tabulate import tabulate
 
 log = logging.getLogger("portalops.loadtest")
 REPORT_KEY = "portalops_arrivals"  # what workers add to their reports to the master
@@ -56,7 +56,7 @@ def options(parser):
 
 def build_spec(options) -> dict:
     """The run's specification from the options: inventory (or --host), volume, profile, sources."""
-    from deploy.run import inventory_entries
+    from inventory.entries import inventory_entries
 
     if not (options.inventory or options.host):
         raise TargetError("--inventory (the province's pyinfra inventory) or --host (a portal's URL) is required")
@@ -76,7 +76,7 @@ def build_spec(options) -> dict:
         target = Target(base_url=options.host.rstrip("/"), ca_file=options.ca_file, province_unit=PROVINCE_CODE,
                         units=(Unit(PROVINCE_CODE, "province"),), source_addresses=tuple(addresses))
     duration = parse_duration(options.duration) if options.duration else None
-    return runs.spec(target, volume, options.load_profile, duration, options.spike_factor)
+    return run_context.spec(target, volume, options.load_profile, duration, options.spike_factor)
 
 
 def sources_of(entries: list[dict]) -> str | None:
@@ -84,12 +84,13 @@ def sources_of(entries: list[dict]) -> str | None:
     return next((e["data"]["loadtest_sources"] for e in entries if e["data"].get("loadtest_sources")), None)
 
 
-def plan_table(run: runs.Run) -> str:
+def plan_table(run: run_context.Run) -> str:
     """The plan, as printed before the run."""
     rows = [(p.name, f"{p.rate_per_second * 3600:,.0f}", f"{p.rate_per_second:.3f}", f"{p.visit_seconds:.1f}",
              p.users, "-" if math.isinf(p.pacing_seconds) else f"{p.pacing_seconds:.1f}", p.summary)
             for p in run.plans.values()]
-    return render_table(["journey", "visits/h", "visits/s", "visit s", "users", "pacing s", "from"], rows)
+    header = ["journey", "visits/h", "visits/s", "visit s", "users", "pacing s", "from"]
+    return tabulate(rows, header, tablefmt="plain", disable_numparse=True)
 
 
 class ProfileShape(LoadTestShape):
@@ -118,8 +119,8 @@ def prepare(environment, **_):
     except (TargetError, ValueError, RuntimeError) as error:
         log.error("portalops load test: %s", error)
         sys.exit(2)
-    run = runs.Run.from_spec(spec)
-    spec["users"] = runs.users_total(run.plans)
+    run = run_context.Run.from_spec(spec)
+    spec["users"] = run_context.users_total(run.plans)
     options.run_spec = json.dumps(spec)
     for user in USERS:
         user.fixed_count = run.plans[user.journey].users
@@ -136,13 +137,13 @@ _started_at = datetime.now(timezone.utc)
 def start(environment, **_):
     """Every process: the run's shared state; the master (or the only process) samples it."""
     global _started_at
-    run = runs.begin(runs.Run.from_spec(json.loads(environment.parsed_options.run_spec)))
+    run = run_context.begin(run_context.Run.from_spec(json.loads(environment.parsed_options.run_spec)))
     _started_at = datetime.now(timezone.utc)
     if not isinstance(environment.runner, WorkerRunner):
         gevent.spawn(sample_every, environment, run)
 
 
-def sample_every(environment, run: runs.Run) -> None:
+def sample_every(environment, run: run_context.Run) -> None:
     """The report's timeline: one sample every SAMPLE_SECONDS while the test runs."""
     while True:
         gevent.sleep(SAMPLE_SECONDS)
@@ -151,8 +152,8 @@ def sample_every(environment, run: runs.Run) -> None:
 
 @events.report_to_master.add_listener
 def send_arrivals(client_id, data):
-    if runs.current() is not None:
-        data[REPORT_KEY] = runs.context().arrivals.take()
+    if run_context.current() is not None:
+        data[REPORT_KEY] = run_context.context().arrivals.take()
 
 
 _workers: set[str] = set()  # every worker that reported, for the result
@@ -161,16 +162,16 @@ _workers: set[str] = set()  # every worker that reported, for the result
 @events.worker_report.add_listener
 def add_arrivals(client_id, data):
     _workers.add(client_id)
-    if REPORT_KEY in data and runs.current() is not None:
-        runs.context().arrivals.add(data[REPORT_KEY])
+    if REPORT_KEY in data and run_context.current() is not None:
+        run_context.context().arrivals.add(data[REPORT_KEY])
 
 
 @events.quitting.add_listener
 def judge(environment, **_):
     """The verdict, printed and written, and the exit code."""
-    if isinstance(environment.runner, WorkerRunner) or runs.current() is None:
+    if isinstance(environment.runner, WorkerRunner) or run_context.current() is None:
         return
-    run, runner = runs.context(), environment.runner
+    run, runner = run_context.context(), environment.runner
     _timeline.sample(environment.stats, run.elapsed(), runner.user_count, run.arrivals.started)
     overloaded = bool(runner.cpu_warning_emitted or getattr(runner, "worker_cpu_warning_emitted", False))
     measured = outcome(environment.stats, run, overloaded)
@@ -188,7 +189,8 @@ def verdict_text(judged: slo.Verdict) -> str:
     """What the terminal shows at the end: the failed checks, or all if none failed, and the word."""
     lines = [f"INVALID RUN: {reason}" for reason in judged.invalid]
     shown = judged.failed or judged.checks
-    lines.append(render_table(["kind", "name", "measure", "value", "limit", "result"], slo.table(shown)))
+    header = ["kind", "name", "measure", "value", "limit", "result"]
+    lines.append(tabulate(slo.table(shown), header, tablefmt="plain", disable_numparse=True))
     lines.append(f"SLO verdict: {judged.word} ({len(judged.failed)} of {len(judged.checks)} checks failed)")
     return "\n".join(lines)
 

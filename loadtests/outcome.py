@@ -12,7 +12,7 @@ from pathlib import Path
 
 from locust.stats import RequestStats, StatsEntry, calculate_response_time_percentile, diff_response_time_dicts
 
-from loadtests.run import Run
+from loadtests.run_context import Run
 from loadtests.slo import JOURNEY, Entry, Outcome, Verdict
 
 SAMPLE_SECONDS = 5  # the timeline's interval

@@ -54,7 +54,7 @@ class Target:
 
 
 def from_inventory(entries: list[dict], source_addresses: list[str] = ()) -> Target:
-    """The target of inventory ``entries`` (as ``deploy.run.inventory_entries`` gives them):
+    """The target of inventory ``entries`` (as ``inventory.entries.inventory_entries`` gives them):
     the first host with the portal role, over HTTPS, trusting the deploy's CA."""
     portals = [e for e in entries if "portal" in (e["data"].get("roles") or [])]
     if not portals:

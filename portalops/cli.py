@@ -16,11 +16,12 @@ from inventory.units import UnitsTableError, format_units, load_units
 from lab import LabError, settings
 from loadtests.profiles import PHASES
 from portalops import __version__
-from portalops.table import render_table
+from tabulate import tabulate
 
 
-class Errors(click.Group):
-    """A command group that turns the toolkit's own errors into clear one-line failures."""
+class ClearErrorsGroup(click.Group):
+    """A command group that turns the toolkit's own errors (a bad units table, a lab that cannot
+    come up) into one-line failures naming the problem, instead of a traceback."""
 
     def invoke(self, ctx):
         try:
@@ -29,11 +30,16 @@ class Errors(click.Group):
             raise click.ClickException(str(error)) from error
 
 
-@click.group(cls=Errors, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ClearErrorsGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="portalops")
 def main():
     """Deploy, harden, monitor and load-test a province's public-service portal
     and its one-stop servers, from one units table."""
+
+
+def plain_table(header, rows) -> str:
+    """Plain columns for the terminal, each cell as written (tabulate, no number reformatting)."""
+    return tabulate(rows, header, tablefmt="plain", disable_numparse=True)
 
 
 def _hosts_from(units: str | None, topology_name: str):
@@ -43,7 +49,7 @@ def _hosts_from(units: str | None, topology_name: str):
 # --- inventory -----------------------------------------------------------------------------
 
 
-@main.group(cls=Errors)
+@main.group(cls=ClearErrorsGroup)
 def inventory():
     """Check, export and convert units tables (the inventory's one source of truth)."""
 
@@ -57,7 +63,7 @@ def inventory_check(table):
     groups = {name: members for name, members in pyinfra_groups(hosts).items() if name != "all"}
     click.echo(f"{table}: {len(hosts)} hosts, "
                + ", ".join(f"{tiers[t]} {t}" for t in ("province", "district", "commune")))
-    click.echo(render_table(["group", "hosts"], [(g, len(groups.get(g, []))) for g in GROUPS]))
+    click.echo(plain_table(["group", "hosts"], [(g, len(groups.get(g, []))) for g in GROUPS]))
 
 
 @inventory.command("export")
@@ -103,7 +109,7 @@ def deploy_command(inventory, limit, dry, diff, data):
     Runs deploy/site.py with pyinfra, then lists each host: unchanged, changed, failed (and
     at which control), or unreachable. Exits 1 if any host failed or was unreachable.
     """
-    from deploy.run import deploy
+    from deploy.rollout import deploy
 
     _report(deploy(inventory, limit, dry, diff, data), dry)
 
@@ -111,7 +117,7 @@ def deploy_command(inventory, limit, dry, diff, data):
 def _report(outcomes, dry: bool = False) -> None:
     """Print the per-host table of a pyinfra run; exit 1 if any host failed or was unreachable."""
     verb = "would change" if dry else "changed"
-    click.echo(render_table(["host", "state", verb, "unchanged", "failed at"], [
+    click.echo(plain_table(["host", "state", verb, "unchanged", "failed at"], [
         (o.name, o.state if not dry or o.state == "unreachable" else ("would change" if o.changed else "unchanged"),
          o.changed, o.unchanged, o.failed[0] if o.failed else "") for o in outcomes]))
     bad = [o for o in outcomes if o.state in ("failed", "unreachable")]
@@ -137,7 +143,7 @@ def restore_command(inventory, host, source, target_time, yes):
     directory is brought back to the backup (and WAL up to --time), and the command ends
     when recovery has finished. Everything written after --time is gone from the database.
     """
-    from deploy.run import RESTORE, deploy
+    from deploy.rollout import RESTORE, deploy
 
     if not yes:
         raise click.UsageError(f"restoring replaces {host}'s database and stops it meanwhile: add --yes")
@@ -167,11 +173,11 @@ def audit_command(inventory, limit, checks, lynis_min, json_file):
     import json
 
     from audit.report import CHECKS, HEADER, LYNIS_MIN_INDEX, cells, details
-    from audit.run import audit
+    from audit.checks import audit
 
     lynis_min = LYNIS_MIN_INDEX if lynis_min is None else lynis_min
     audits = audit(inventory, limit, tuple(checks) or CHECKS, log=lambda line: click.echo(line, err=True))
-    click.echo(render_table(HEADER, [cells(a, lynis_min) for a in audits]))
+    click.echo(plain_table(HEADER, [cells(a, lynis_min) for a in audits]))
     for line in details(audits, lynis_min):
         click.echo(line)
     failed = [a.target.name for a in audits if not a.passed(lynis_min)]
@@ -193,7 +199,7 @@ def monitor_command(inventory, wait):
     and the firing alerts with their summaries and runbooks. Exits 1 if a target is down or
     an alert fires.
     """
-    from deploy.run import inventory_entries
+    from inventory.entries import inventory_entries
     from portalops.prometheus import MonitorError, monitor_of, wait_for
 
     try:
@@ -206,7 +212,7 @@ def monitor_command(inventory, wait):
         firing = monitor.firing()
     except MonitorError as error:
         raise click.ClickException(str(error)) from error
-    click.echo(render_table(["job", "instance", "health", "last error"],
+    click.echo(plain_table(["job", "instance", "health", "last error"],
                             [(t["labels"]["job"], t["labels"].get("instance", ""), t["health"], t["lastError"][:80])
                              for t in scraped]))
     for alert in firing:
@@ -265,7 +271,7 @@ def loadtest_command(inventory, profile_name, duration, volume, workers, slo, re
 # --- portal --------------------------------------------------------------------------------
 
 
-@main.group(cls=Errors)
+@main.group(cls=ClearErrorsGroup)
 def portal():
     """The reference portal (dichvucong): run it locally, build its release artifact."""
 
@@ -281,7 +287,7 @@ def portal_serve(port, standins_port, workers, directory):
     import signal
     import time
 
-    from localstack.stack import Stack
+    from loopback_portal.stack import Stack
 
     path = Path(directory)
     path.mkdir(parents=True, exist_ok=True)
@@ -305,7 +311,7 @@ def portal_serve(port, standins_port, workers, directory):
 @click.option("-o", "--out", type=click.Path(file_okay=False), default="dist", show_default=True)
 def portal_build(out):
     """Build the portal's release: wheel + offline wheelhouse + manifest, as one .tar.gz."""
-    from portalops.artifact import build
+    from deploy.release import build
 
     archive = build(Path(out))
     click.echo(f"built {archive}")
@@ -314,7 +320,7 @@ def portal_build(out):
 # --- lab -------------------------------------------------------------------------------------
 
 
-@main.group(cls=Errors)
+@main.group(cls=ClearErrorsGroup)
 def lab():
     """The province in a box: real Debian 12 hosts on this machine (needs root)."""
 
@@ -349,7 +355,7 @@ def _print_status() -> bool:
     if not rows:
         click.echo("no lab is up (portalops lab up)")
         return False
-    click.echo(render_table(
+    click.echo(plain_table(
         ["host", "tier", "unit", "roles", "address", "state", "ssh"],
         [(r.host.host, r.host.tier, r.host.unit_code, " ".join(r.host.roles), r.host.address,
           "running" if r.running else "stopped", "ok" if r.ssh else "NO") for r in rows],

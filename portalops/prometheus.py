@@ -96,7 +96,7 @@ def wait_for(predicate, timeout: float, every: float = 5, what: str = "condition
 
 
 def monitor_of(entries: list[dict]) -> Monitor:
-    """The first monitor host among inventory entries (as deploy.run.inventory_entries gives them)."""
+    """The first monitor host among inventory entries (as inventory.entries.inventory_entries gives them)."""
     for entry in entries:
         if "monitor" in (entry["data"].get("roles") or []):
             return Monitor.from_inventory_entry(entry)

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from localstack.stack import Stack
+from loopback_portal.stack import Stack
 
 CITIZEN = "001090000001"
 OTHER_CITIZEN = "001090000002"

@@ -5,12 +5,12 @@ import subprocess
 import sys
 import tarfile
 
-from portalops.artifact import build, portal_version
+from deploy.release import build, distribution
 
 
 def test_the_release_installs_offline_and_runs(tmp_path):
     archive = build(tmp_path / "dist")
-    name, version = portal_version()
+    name, version = distribution()
     with tarfile.open(archive) as tar:
         tar.extractall(tmp_path / "unpacked", filter="data")
     release = tmp_path / "unpacked" / f"{name}-{version}"

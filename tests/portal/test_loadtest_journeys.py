@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from loadtests import driver
-from localstack.stack import Stack
+from loopback_portal.stack import Stack
 
 pytestmark = pytest.mark.skipif(not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")),
                                 reason="needs Debian's postgresql package (make setup)")

@@ -5,7 +5,7 @@ import pytest
 from audit import controls, lynis, sshaudit, testssl
 from audit.report import HostAudit, cells, details
 from audit.targets import Target
-from deploy.run import HostOutcome
+from deploy.rollout import HostOutcome
 
 TARGET = Target("xa-1", "198.18.2.1", ("onestop",), "portalops")
 

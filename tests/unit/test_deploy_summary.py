@@ -1,6 +1,6 @@
 """portalops deploy's per-host summary, from pyinfra's JSON and log lines."""
 
-from deploy.run import LogFindings, summarise
+from deploy.rollout import LogFindings, summarise
 
 OP = "SSH hardening | [ssh-04] sshd configuration validated (sshd -t) before it is used: sshd_config"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from localstack.postgres import Cluster, bin_dir
+from loopback_portal.postgres import Cluster, bin_dir
 from portalops_exporters.dossiers import NAME, ROLE, DossiersCollector, month_start
 from portalops_exporters.dossiers.queries import grants
 from portalops_exporters.exporter import Scraped

@@ -3,7 +3,7 @@ are filed with, the one-stop hosts that sync up, and the citizens' source addres
 
 import pytest
 
-from loadtests.run import Run, plans_for, spec
+from loadtests.run_context import Run, plans_for, spec
 from loadtests.model import Volume
 from loadtests.profiles import profile
 from loadtests.sources import missing, pool

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 import pytest
 
 from portalops_exporters.probe import BadRequest, load_config, probe_timeout
-from portalops_exporters.probe.testbed import Page, WebServer, exporter_at, fetch, samples
+from tests.probe_servers import Page, WebServer, exporter_at, fetch, samples
 
 MODULES = {
     "http_2xx": {"prober": "http", "timeout": "5s"},

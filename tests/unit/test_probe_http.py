@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from portalops_exporters.probe.testbed import (Ca, Page, SilentServer, WebServer, closed_port, exporter_at, fetch,
+from tests.probe_servers import (Ca, Page, SilentServer, WebServer, closed_port, exporter_at, fetch,
                                                samples)
 
 PORTAL_PAGE = "<html><title>Cổng Dịch vụ công tỉnh Thanh Hóa</title></html>".encode()

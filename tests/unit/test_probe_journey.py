@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from portalops_exporters.probe.testbed import WebServer, exporter_at, fetch, samples
+from tests.probe_servers import WebServer, exporter_at, fetch, samples
 
 CITIZEN = "001099000001"
 PROCEDURE = "HT.c.001"

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from portalops_exporters.probe.testbed import exporter_at, fetch, samples
+from tests.probe_servers import exporter_at, fetch, samples
 
 pytestmark = pytest.mark.skipif(not glob.glob("/usr/lib/postgresql/*/bin/initdb"),
                                 reason="needs Debian's postgresql package (make setup)")
@@ -22,7 +22,7 @@ STEPS = ["catalogue_search", "login", "upload", "lookup", "readback", "withdraw"
 
 @pytest.fixture(scope="module")
 def stack():
-    from localstack.stack import Stack
+    from loopback_portal.stack import Stack
 
     directory = Path(tempfile.mkdtemp(prefix="probe-journey-"))
     directory.chmod(0o755)  # PostgreSQL runs as its own user below this directory when root runs the tests

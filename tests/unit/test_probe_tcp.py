@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from portalops_exporters.probe.testbed import (Ca, LineServer, SilentServer, WebServer, closed_port, exporter_at,
+from tests.probe_servers import (Ca, LineServer, SilentServer, WebServer, closed_port, exporter_at,
                                                fetch, samples)
 
 

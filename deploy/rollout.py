@@ -1,4 +1,4 @@
-"""Run the whole deploy with pyinfra and sum it up per host.
+"""Roll a deploy out over an inventory with pyinfra and say, per host, what it did.
 
 ``portalops deploy`` is plain pyinfra (``pyinfra -y INVENTORY deploy/site.py``)
 with its human log on standard error and its JSON results read back, so that
@@ -12,16 +12,15 @@ import re
 import subprocess
 import sys
 import threading
-from fnmatch import fnmatch
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from deploy.release import exporters_release, portal_release
+from inventory.entries import PYINFRA, inventory_hosts
 
 SITE = Path(__file__).with_name("site.py")
 RESTORE = Path(__file__).with_name("restore.py")
 CONFIG = Path(__file__).with_name("config.py")
-PYINFRA = str(Path(sys.executable).with_name("pyinfra"))
 # pyinfra's log lines this summary reads: a host it could not reach, the operation it
 # starts, a host on which that operation failed.
 UNREACHABLE = re.compile(r"^\s*\[(?P<host>[^\]]+)\]\s+Could not connect \((?P<why>.*)\)")
@@ -48,23 +47,6 @@ class HostOutcome:
         if self.failed:
             return "failed"
         return "changed" if self.changed else "unchanged"
-
-
-def inventory_entries(inventory: str, limit: list[str] = ()) -> list[dict]:
-    """The hosts pyinfra would target (by name, group or glob in ``limit``), in inventory order,
-    each as pyinfra sees it: ``name``, ``groups`` and ``data``."""
-    result = subprocess.run([PYINFRA, inventory, "debug-inventory", "--json"], capture_output=True, text=True,
-                            cwd="/")
-    if result.returncode != 0:
-        raise RuntimeError(f"pyinfra cannot load {inventory}: {result.stderr.strip()[-1500:]}")
-    hosts = json.loads(result.stdout)
-    return [h for h in hosts
-            if not limit or any(fnmatch(name, pattern) for name in [h["name"], *h["groups"]] for pattern in limit)]
-
-
-def inventory_hosts(inventory: str, limit: list[str]) -> list[str]:
-    """The names of the hosts pyinfra would target, in inventory order."""
-    return [h["name"] for h in inventory_entries(inventory, limit)]
 
 
 def summarise(hosts: list[str], output: dict, log: "LogFindings", dry: bool) -> list[HostOutcome]:

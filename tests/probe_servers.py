@@ -2,8 +2,8 @@
 
 A private CA with certificates that end when asked, web servers (plain or TLS) answering
 fixed routes, a server that accepts and never answers, a line server (an SSH-like banner),
-and a port nobody listens on. The exporter itself never imports this module; it needs the
-``cryptography`` package, which the tests and the benchmark have.
+and a port nobody listens on. They live with the tests, out of the exporters' wheel that every
+host installs; they need the ``cryptography`` package, which the tests and the benchmark have.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 
 from dichvucong.config import PROVINCE_UNIT_CODE
-from localstack.postgres import Cluster
+from loopback_portal.postgres import Cluster
 
 DICHVUCONG = str(Path(sys.executable).with_name("dichvucong"))
 SECRET_NAMES = ("sso_client_secret", "payment_secret", "national_token", "sync_inbound_token")

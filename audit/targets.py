@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-WEB_ROLES = ("portal", "onestop")
+from inventory.roles import WEB_HOSTS
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class Target:
     @property
     def serves_web(self) -> bool:
         """Whether the host serves the portal over HTTPS (so testssl.sh looks at it)."""
-        return bool(set(WEB_ROLES) & set(self.roles))
+        return WEB_HOSTS.matches(self.roles)
 
     @classmethod
     def from_inventory(cls, entry: dict) -> "Target":

@@ -60,7 +60,8 @@ from deploy.kernel import SYSCTL_FILE  # noqa: E402
 from deploy.operations import APT_REFRESH_TRIES, APT_STAMP  # noqa: E402
 from deploy.patching import LISTCHANGES, needrestart_conf  # noqa: E402
 from deploy.rollout import CONFIG  # noqa: E402
-from inventory.groups import GROUPS, pyinfra_groups  # noqa: E402
+from inventory.groups import group_names, pyinfra_groups  # noqa: E402
+from inventory.roles import HostRoles  # noqa: E402
 from inventory.thanhhoa import topology  # noqa: E402
 from inventory.units import Host  # noqa: E402
 from lab import settings  # noqa: E402
@@ -150,7 +151,7 @@ def firewall_vars(hosts: list[Host], shared: dict) -> dict[str, dict]:
     with ctx_inventory.use(inventory):
         for member in inventory:
             with ctx_host.use(member):
-                public, allow = allow_rules(list(member.data.roles))
+                public, allow = allow_rules(HostRoles.of(member.data.roles))
             rules[member.name] = {"firewall_public_ports": public, "firewall_allow": allow}
     return rules
 
@@ -166,7 +167,7 @@ def ansible_inventory(hosts: list[Host], shared: dict) -> dict:
                    f"-o StrictHostKeyChecking={shared['ssh_strict_host_key_checking']}",
                    "-o IdentitiesOnly=yes"]
     groups = {group: {"hosts": {h.host: None for h in hosts if group in h.roles or group == h.tier}}
-              for group in GROUPS}
+              for group in group_names()}
     firewall = firewall_vars(hosts, shared)
     return {"all": {
         "hosts": {h.host: {"ansible_host": h.address, "unit_code": h.unit_code, "unit_name": h.name,

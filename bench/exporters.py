@@ -34,11 +34,12 @@ from tests.lab.monitoring import query  # noqa: E402
 
 from deploy import defaults  # noqa: E402
 from deploy.standard_exporters import STANDARD_EXPORTERS  # noqa: E402
+from inventory.roles import MONITOR_HOSTS, ONESTOP_HOSTS  # noqa: E402
 
 UNITS = {"portalops": "portalops-exporter", "node": "prometheus-node-exporter",
-         **{e.job: e.service for e in STANDARD_EXPORTERS}}
+         **{e.exporter.job: e.service for e in STANDARD_EXPORTERS}}
 PORTS = {"portalops": defaults.MONITORING["exporter_port"], "node": defaults.MONITORING["node_exporter_port"],
-         **{e.job: defaults.MONITORING[e.port_key] for e in STANDARD_EXPORTERS}}
+         **{e.exporter.job: defaults.MONITORING[e.exporter.port] for e in STANDARD_EXPORTERS}}
 TICKS = 100  # USER_HZ on Debian's kernels
 
 
@@ -83,8 +84,8 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     hosts = {h.host: h for h in lab_hosts()}
-    onestop = [h for h in hosts.values() if "onestop" in h.roles]
-    monitors = [h for h in hosts.values() if "monitor" in h.roles]
+    onestop = [h for h in hosts.values() if ONESTOP_HOSTS.matches(h.roles)]
+    monitors = [h for h in hosts.values() if MONITOR_HOSTS.matches(h.roles)]
     if not onestop or not monitors:
         raise SystemExit("no deployed lab with a one-stop and a monitor host: run make demo first")
     target = hosts[args.host] if args.host else onestop[0]

@@ -24,11 +24,12 @@ from pyinfra.operations.util import any_changed
 from deploy import defaults
 from deploy.controls import named
 from deploy.database import db_password
-from deploy.peers import address_of, addresses_of
+from deploy.peers import address_of, addresses_of, this_host
 from deploy.release import portal_release
 from deploy.secrets import secret, secrets_dir
 from deploy.templates import render
 from deploy.tls import ca_dir, ensure_ca
+from inventory.roles import MONITOR_HOSTS, ONESTOP, OWN, PROVINCE_DATABASES, PROVINCE_PORTALS, STORES
 
 BASE = "/opt/dichvucong"
 SECRETS = "/etc/dichvucong/secrets"
@@ -39,28 +40,28 @@ def standins_url(data) -> str:
     """Where the national-service stand-ins answer."""
     if data.standins_url:
         return data.standins_url
-    monitors = addresses_of("monitor")
+    monitors = addresses_of(MONITOR_HOSTS)
     return f"http://{monitors[0] if monitors else '127.0.0.1'}:{data.standins_port}"
 
 
 def environment(data, release: str) -> tuple[str, dict[str, str]]:
     """The release's environment file and the secret files it names."""
-    onestop = "onestop" in (data.roles or [])
+    roles = this_host()
+    onestop = roles.portal == ONESTOP  # syncs up to the province's portal, not to the national one
     keys = secrets_dir(data.secrets_dir)
+    database = "127.0.0.1" if roles.database == OWN else (addresses_of(PROVINCE_DATABASES) or ["127.0.0.1"])[0]
     if onestop:
-        database = "127.0.0.1"
-        portals = addresses_of("portal")
+        portals = addresses_of(PROVINCE_PORTALS)
         sync_url = f"https://{portals[0]}/api/sync" if portals else ""
         sync_token = secret("sync-inbound-token", keys)
     else:
-        database = (addresses_of("db") or ["127.0.0.1"])[0]
         sync_url = f"{standins_url(data)}/national"
         sync_token = secret("national-token", keys)
     tls = "" if database == "127.0.0.1" else "&sslmode=verify-full&sslrootcert=/etc/dichvucong/ca.pem"
     url = (f"postgresql://{data.portal_db_user}@{database}:{data.postgres_port}/{data.portal_database}"
            f"?connect_timeout=5{tls}")
     env = render("dichvucong.env.j2", data, release=release, database_url=url, unit_code=data.unit_code,
-                 mode="onestop" if onestop else "province", public_host=address_of(),
+                 mode=roles.portal, public_host=address_of(), upload_dir=STORES["uploads"].path,
                  standins_url=standins_url(data), sync_url=sync_url)
     if onestop:
         env += "SSL_CERT_FILE=/etc/dichvucong/ca.pem\n"
@@ -84,7 +85,7 @@ def prepare(data) -> tuple[str, str, list]:
                 home="/var/lib/dichvucong", shell="/usr/sbin/nologin", create_home=False)
     for path, owner, mode in ((BASE, "root", "755"), (f"{BASE}/releases", "root", "755"),
                               (f"{BASE}/wheelhouse", "root", "755"), ("/var/lib/dichvucong", "dichvucong", "750"),
-                              ("/var/lib/dichvucong/uploads", "dichvucong", "750"),
+                              (STORES["uploads"].path, "dichvucong", "750"),
                               ("/etc/dichvucong", "root", "750"), (SECRETS, "root", "750")):
         files.directory(name=f"{named('app-02')}: {path}", path=path, user=owner,
                         group="dichvucong" if owner == "root" and path.startswith("/etc") else owner, mode=mode)

@@ -27,13 +27,13 @@ from pyinfra.operations.util import any_changed
 
 from deploy import defaults
 from deploy.controls import named
-from deploy.database import DATABASE_ROLES
 from deploy.facts import PgBackRestBackups, backup_count, backups_command
 from deploy.peers import address_of, members_of
 from deploy.operations import refuse
 from deploy.secrets import secret, secrets_dir
 from deploy.templates import render
 from deploy.tls import issue
+from inventory.roles import BACKUP_HOSTS, DATABASE_HOSTS
 
 CONFIG = "/etc/pgbackrest.conf"  # where Debian's pgBackRest reads it
 TLS_DIR = "/etc/pgbackrest/tls"
@@ -117,9 +117,9 @@ def backups():
     a first deploy of both complete in one run: the backup hosts' servers, then the database
     hosts' stanzas and first backups, then the first copies."""
     data = host.data
-    roles = set(data.roles or [])
-    is_database, is_copy = bool(set(DATABASE_ROLES) & roles), "backup" in roles
-    databases, copies = members_of(*DATABASE_ROLES), members_of("backup")
+    roles = data.roles or []
+    is_database, is_copy = DATABASE_HOSTS.matches(roles), BACKUP_HOSTS.matches(roles)
+    databases, copies = members_of(DATABASE_HOSTS), members_of(BACKUP_HOSTS)
     if is_database and is_copy:
         refuse(name="[guard] the copy lives on another host",
                reason="a host cannot be both a database host and a backup host: the copy would sit on the "
@@ -188,7 +188,7 @@ def restore(source: str = "local", target_time: str | None = None):
     """
     data = host.data
     stanza = host.name
-    if not set(DATABASE_ROLES) & set(data.roles or []):
+    if not DATABASE_HOSTS.matches(data.roles or []):
         refuse(name="[guard] a database host", reason=f"{host.name} runs no PostgreSQL (roles: "
                                                       f"{', '.join(data.roles or []) or 'none'})")
         return

@@ -20,14 +20,13 @@ from pyinfra.operations.util import any_changed
 from deploy import defaults
 from deploy.controls import named
 from deploy.operations import validated_file
-from deploy.peers import address_of, addresses_of
+from deploy.peers import address_of, addresses_of, this_host
 from deploy.secrets import secret, secrets_dir
 from deploy.templates import render
 from deploy.tls import issue
+from inventory.roles import PROVINCE_PORTALS, SHARED
 
 AS_POSTGRES = "runuser -u postgres -- psql -XtAc"
-# Roles whose hosts run PostgreSQL: the db host for the portals, a one-stop host for its own.
-DATABASE_ROLES = ("db", "onestop")
 
 
 def _no_errors_in(view: str) -> str:
@@ -48,8 +47,8 @@ def db_password(data) -> str:
 def database():
     """PostgreSQL (db-01..04), the portal's role and database."""
     data = host.data
-    serves_others = "db" in (data.roles or [])
-    app_hosts = addresses_of("portal") if serves_others else []
+    serves_others = this_host().database == SHARED
+    app_hosts = addresses_of(PROVINCE_PORTALS) if serves_others else []
     address = address_of()
     conf_dir = f"/etc/postgresql/{data.postgres_version}/main"
     apt.packages(name=named("db-01") + ": PostgreSQL", packages=["postgresql"], no_recommends=True)

@@ -7,8 +7,10 @@ concern's dictionary is the ``data_defaults`` of its ``@deploy``.
 
 from __future__ import annotations
 
+from inventory.roles import STORES
+
 # pgBackRest's repository on a host: backed up (BACKUP), left out of AIDE's watch (INTRUSION).
-BACKUP_REPO_PATH = "/var/lib/pgbackrest"
+BACKUP_REPO_PATH = STORES["backup_repository"].path
 
 BASE = {
     # Admin accounts: [{"name": "nguyenvana", "keys": ["ssh-ed25519 AAAA... comment"]}].
@@ -179,7 +181,7 @@ INTRUSION = {
     "fail2ban_ban_seconds": 3600,
     # AIDE's daily check compares files with its database; data that changes by design is
     # left out so a report means something. An excluded path is not watched at all.
-    "aide_excluded": ["/var/lib/postgresql", BACKUP_REPO_PATH, "/var/lib/dichvucong", "/var/lib/prometheus",
+    "aide_excluded": [STORES["database"].path, BACKUP_REPO_PATH, "/var/lib/dichvucong", "/var/lib/prometheus",
                       "/var/lib/portalops-exporter"],
     # How often debsums checks installed files against their packages: "daily", "weekly",
     # "monthly" (cron). A check reads every packaged file: daily costs disk reads on small hosts.

@@ -1,9 +1,9 @@
 """What the portalops exporter watches on a host, from its roles and the defaults: the agent's
 JSON configuration (see monitors/portalops_exporters/cli.py) the monitoring deploy writes.
 
-Nothing here is typed twice: ports come from the defaults, services and stores from the
-roles, the backups each host must have from the inventory, the probe targets from the
-inventory's web hosts.
+Nothing here is typed twice: ports come from the defaults, services, stores and listening
+ports from the role table (inventory/roles.py), the backups each host must have from the
+inventory, the probe targets from the inventory's web hosts.
 """
 
 from __future__ import annotations
@@ -12,10 +12,9 @@ from portalops_exporters.dossiers import ROLE as DOSSIERS_ROLE
 from portalops_exporters.security.collector import BASELINE_FILE
 from portalops_exporters.security.integrity import DEFAULT_GROUPS
 
-from deploy.database import DATABASE_ROLES
-from deploy.web import WEB_ROLES
-from deploy.peers import members_of
-from deploy.standard_exporters import ports_for
+from deploy.firewall import port_numbers
+from deploy.peers import members_of, present
+from inventory.roles import BACKUP_HOSTS, DATABASE_HOSTS, MONITOR_HOSTS, OWN, WEB_HOSTS, HostRoles
 
 EXPORTER_ETC = "/etc/portalops-exporter"
 EXPORTER_TLS = f"{EXPORTER_ETC}/tls"
@@ -36,29 +35,20 @@ def expected_ports(data, roles: list[str]) -> list[int]:
     """TCP ports a host of ``roles`` listens on beyond loopback by design; any other listener
     is drift. (The collector leaves loopback listeners out: the portal's gunicorn, a one-stop
     host's PostgreSQL.)"""
-    ports = {data.ssh_port, data.node_exporter_port, data.exporter_port, *ports_for(data, roles)}
-    if set(WEB_ROLES) & set(roles):
-        ports |= set(data.web_ports)
-    if "db" in roles:
-        ports.add(data.postgres_port)
-    if (set(DATABASE_ROLES) & set(roles) and members_of("backup")) or "backup" in roles:
-        ports.add(data.backup_port)
-    if "monitor" in roles:
-        ports |= {data.prometheus_port, data.alertmanager_port, data.standins_port}
-    return sorted(ports)
+    return sorted(set(port_numbers(data, HostRoles.of(roles).ports(present))))
 
 
 def services_options(data, roles: list[str], host_name: str) -> dict:
-    """The services collector: the roles' services, the backups this host must have made."""
-    options: dict = {"roles": roles}
-    is_database = bool(set(DATABASE_ROLES) & set(roles))
-    if is_database and members_of("backup"):
-        options["services"] = ["pgbackrest"]
+    """The services collector: the services and stores of the host's roles, and the backups
+    this host must have made (its own repository; on a backup host, every database host's copy)."""
+    host = HostRoles.of(roles)
+    options: dict = {"services": host.services(present),
+                     "stores": {store.name: store.path_in(data) for store in host.stores}}
     backups: dict[str, list[str]] = {}
-    if is_database:
+    if host.database:
         backups["1"] = [host_name]
-    if "backup" in roles:
-        backups["2"] = [name for name, _ in members_of(*DATABASE_ROLES)]
+    if BACKUP_HOSTS.matches(roles):
+        backups["2"] = [name for name, _ in members_of(DATABASE_HOSTS)]
     if backups:
         options["expected_backups"] = backups
     return options
@@ -67,7 +57,7 @@ def services_options(data, roles: list[str], host_name: str) -> dict:
 def security_options(data, roles: list[str]) -> dict:
     """The security collector: nginx's logs on web hosts only, the WAF's where it runs, the
     ports this role listens on by design, and the files whose change is an event."""
-    web = bool(set(WEB_ROLES) & set(roles))
+    web = WEB_HOSTS.matches(roles)
     options: dict = {
         "expected_ports": expected_ports(data, roles),
         "integrity": {**DEFAULT_GROUPS, **EXTRA_INTEGRITY, **(PORTAL_CODE if web else {})},
@@ -83,12 +73,13 @@ def security_options(data, roles: list[str]) -> dict:
 
 def dossiers_options(data, roles: list[str]) -> dict | None:
     """The dossiers collector on hosts with the portal's database: the db host (its outbox goes
-    to the national portal) and each one-stop host (its outbox goes to the province)."""
-    if not set(DATABASE_ROLES) & set(roles):
+    to the national portal) and each one-stop host (its own portal's outbox goes to the province)."""
+    database = HostRoles.of(roles).database
+    if not database:
         return None
     return {"dsn": f"host=/run/postgresql port={data.postgres_port} dbname={data.portal_database} "
                    f"user={DOSSIERS_ROLE}",
-            "sync_destination": "province" if "onestop" in roles else "national"}
+            "sync_destination": "province" if database == OWN else "national"}
 
 
 def agent_config(data, roles: list[str], host_name: str) -> dict:
@@ -97,7 +88,7 @@ def agent_config(data, roles: list[str], host_name: str) -> dict:
     dossiers = dossiers_options(data, roles)
     if dossiers:
         collectors["dossiers"] = dossiers
-    probes = {"probe": probe_config(data)} if "monitor" in roles else {}
+    probes = {"probe": probe_config(data)} if MONITOR_HOSTS.matches(roles) else {}
     return {**probes,
         "listen": {"address": "0.0.0.0", "port": data.exporter_port},
         "tls": {"cert": f"{EXPORTER_TLS}/cert.pem", "key": f"{EXPORTER_TLS}/key.pem",

@@ -1,10 +1,11 @@
 """nftables: deny by default, per-role allow lists derived from the inventory.
 
-Web ports are open to all on portal and one-stop hosts; PostgreSQL only from the
-portal hosts; exporters only from the monitor hosts; SSH only from the admin
-networks, with new connections rate-limited per source. The ruleset is checked
-with ``nft -c`` before it is loaded, and the deploy refuses a ruleset that would
-not let its own connection back in.
+What a host opens to whom is its roles' openings in the role table (inventory/roles.py): the
+web ports to everyone on portal and one-stop hosts, PostgreSQL to the province's portal
+hosts, every exporter to the monitor hosts, pgBackRest's port between database and backup
+hosts; SSH only from the admin networks, with new connections rate-limited per source. The
+ruleset is checked with ``nft -c`` before it is loaded, and the deploy refuses a ruleset that
+would not let its own connection back in.
 """
 
 from __future__ import annotations
@@ -17,40 +18,38 @@ from pyinfra.operations import apt, server, systemd
 
 from deploy import defaults
 from deploy.controls import named
-from deploy.database import DATABASE_ROLES
 from deploy.facts import SshClientAddress
 from deploy.operations import refuse, validated_file
-from deploy.peers import addresses_of
+from deploy.peers import addresses_of, this_host
 from deploy.templates import render
-from deploy.standard_exporters import ports_for
-from deploy.web import WEB_ROLES
+from inventory.roles import ADMIN_NETWORKS, HostRoles
 
 
-def allow_rules(roles: list[str]) -> tuple[list[int], list[dict]]:
-    """Ports open to all, and ports open to a group's hosts, for a host with ``roles``."""
+def port_numbers(data, keys) -> list[int]:
+    """The ports behind data keys (``postgres_port``; a key may hold a list, ``web_ports``)."""
+    numbers = []
+    for key in keys:
+        value = getattr(data, key)
+        numbers += list(value) if isinstance(value, (list, tuple)) else [value]
+    return numbers
+
+
+def allow_rules(roles: HostRoles) -> tuple[list[int], list[dict]]:
+    """Ports open to all, and named allow lists (ports and the addresses they admit), for a
+    host with ``roles``; an opening with no source in the inventory opens nothing."""
     data = host.data
-    public = list(data.web_ports) if set(WEB_ROLES) & set(roles) else []
-    rules = []
-    if "db" in roles and addresses_of("portal"):
-        rules.append({"name": "app_hosts", "ports": [data.postgres_port], "sources": addresses_of("portal")})
-    monitors = addresses_of("monitor")
-    if monitors:
-        rules.append({"name": "monitor_hosts", "sources": monitors,
-                      "ports": [data.node_exporter_port, data.exporter_port, *ports_for(data, roles)]})
-    # pgBackRest's TLS servers: database hosts push WAL to the backup hosts, which reach
-    # back to take the backups.
-    databases = addresses_of(*DATABASE_ROLES)
-    if "backup" in roles and databases:
-        rules.append({"name": "database_hosts", "ports": [data.backup_port], "sources": databases})
-    if set(DATABASE_ROLES) & set(roles) and addresses_of("backup"):
-        rules.append({"name": "backup_hosts", "ports": [data.backup_port], "sources": addresses_of("backup")})
-    if "monitor" in roles:
-        rules.append({"name": "admins_to_monitor", "ports": [data.prometheus_port, data.alertmanager_port],
-                      "sources": list(data.admin_networks)})
-        # The national-service stand-ins: called by the portals, and by browsers (the SSO) from
-        # the admin networks, where the lab's tests and load generators run.
-        rules.append({"name": "standins", "ports": [data.standins_port],
-                      "sources": addresses_of("portal") + addresses_of("onestop") + list(data.admin_networks)})
+    public, rules = [], []
+    for opening in roles.openings:
+        ports = port_numbers(data, opening.ports)
+        if opening.public:
+            public += [port for port in ports if port not in public]
+            continue
+        sources = []
+        for source in opening.sources:
+            found = list(data.admin_networks) if source == ADMIN_NETWORKS else addresses_of(source)
+            sources += [address for address in found if address not in sources]
+        if sources and ports:
+            rules.append({"name": opening.name, "ports": ports, "sources": sources})
     return public, rules
 
 
@@ -71,12 +70,12 @@ def firewall():
     """nftables ruleset per role (fw-01..04), enabled at boot, loaded only after ``nft -c`` passes."""
     if not guard_admin_networks():
         return
-    roles = list(host.data.roles or [])
+    roles = this_host()
     public, rules = allow_rules(roles)
     apt.packages(name=named("fw-01") + ": nftables", packages=["nftables"], no_recommends=True)
     ruleset = validated_file(
         name=named("fw-04") + ": /etc/nftables.conf",
-        content=render("nftables.conf.j2", host.data, roles=roles, public_ports=public, allow=rules),
+        content=render("nftables.conf.j2", host.data, roles=roles.names, public_ports=public, allow=rules),
         dest="/etc/nftables.conf", check="nft -c -f {path}", mode="600")
     server.shell(name=named("fw-01") + ": load the ruleset", commands=["nft -f /etc/nftables.conf"],
                  _if=ruleset.did_change)

@@ -30,12 +30,12 @@ from deploy.app import install
 from deploy.controls import named
 from deploy.exporter_config import EXPORTER_ETC, EXPORTER_USER, INTEGRITY_BASELINE, agent_config, dossiers_options, probe_modules
 from deploy.operations import validated_file
-from deploy.peers import address_of
+from deploy.peers import address_of, this_host
 from deploy.release import EXPORTERS_SOURCE, distribution, exporters_release
 from deploy.runbook_pages import CONSOLES_DIR, runbook_pages
 from deploy.scrape_targets import HOST_JOBS, scrape_targets
 from deploy.secrets import secret, secrets_dir
-from deploy.standard_exporters import NGINX, POSTGRES, StandardExporter
+from deploy.standard_exporters import NGINX, POSTGRES, DebianExporter
 from deploy.templates import render
 from deploy.tls import issue
 
@@ -105,7 +105,7 @@ def node_exporter() -> None:
     restart_on("prometheus-node-exporter", changed, "mon-01")
 
 
-def standard_exporter(exporter: StandardExporter, args: str, environment: str = "", web_config: bool = True) -> None:
+def standard_exporter(exporter: DebianExporter, args: str, environment: str = "", web_config: bool = True) -> None:
     """One of Debian's exporters (mon-01) with this host's certificate (mon-02), its arguments in
     its /etc/default file (``args``, and ``environment`` lines before them)."""
     apt.packages(name=f"{named('mon-01')}: {exporter.package}", packages=[exporter.package], no_recommends=True)
@@ -200,10 +200,11 @@ def monitoring_agent():
     run, and the portalops exporters (mon-01), scraped over TLS from the monitor hosts (mon-02)."""
     data = host.data
     roles = list(data.roles or [])
+    exporters = this_host().exporters
     node_exporter()
-    if NGINX.runs_on(roles):
+    if NGINX.exporter in exporters:
         nginx_exporter()
-    if POSTGRES.runs_on(roles):
+    if POSTGRES.exporter in exporters:
         postgres_exporter()
     server.user(name=named("mon-01") + ": exporters' account", user=EXPORTER_USER, system=True,
                 home=f"/var/lib/{EXPORTER_USER}", shell="/usr/sbin/nologin", create_home=False,

@@ -1,8 +1,16 @@
-"""Other hosts of the inventory, as the deploys need them (addresses for allow lists)."""
+"""The current host and the others of the inventory, as the deploys need them: what the role
+table says this host gets, and the other hosts by kind (addresses for allow lists)."""
 
 from __future__ import annotations
 
 from pyinfra import host, inventory
+
+from inventory.roles import HostRoles, Kind
+
+
+def this_host() -> HostRoles:
+    """What the role table says the current host gets."""
+    return HostRoles.of(host.data.roles)
 
 
 def address_of(member=None) -> str:
@@ -11,10 +19,10 @@ def address_of(member=None) -> str:
     return member.data.ssh_hostname or member.name
 
 
-def members_of(*groups: str) -> list[tuple[str, str]]:
-    """(name, address) of every inventory host in any of ``groups``, by name (empty if none)."""
+def members_of(*kinds: Kind) -> list[tuple[str, str]]:
+    """(name, address) of every inventory host of any of ``kinds``, by name (empty if none)."""
     found = {}
-    for group in groups:
+    for group in (group for kind in kinds for group in kind.groups):
         try:
             members = inventory.get_group(group)
         except Exception:  # pyinfra raises when a group is absent
@@ -23,6 +31,11 @@ def members_of(*groups: str) -> list[tuple[str, str]]:
     return sorted(found.items())
 
 
-def addresses_of(*groups: str) -> list[str]:
-    """The addresses of every inventory host in any of ``groups`` (empty if there is none)."""
-    return sorted({address for _, address in members_of(*groups)})
+def addresses_of(*kinds: Kind) -> list[str]:
+    """The addresses of every inventory host of any of ``kinds`` (empty if there is none)."""
+    return sorted({address for _, address in members_of(*kinds)})
+
+
+def present(kind: Kind) -> bool:
+    """True if the inventory has a host of ``kind``."""
+    return bool(members_of(kind))

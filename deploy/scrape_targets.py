@@ -1,8 +1,10 @@
 """Prometheus's scrape targets (file_sd), derived from the inventory: a new commune in the units
 table is scraped and probed after the next deploy of the monitor host, with no list typed twice.
 
-Every target carries its host's unit as labels (``instance`` = the host's name, ``unit_code``,
-``unit_name``, ``tier``, ``roles`` as ``,portal,db,``), so an alert says which unit is hurt.
+Which exporters a host is scraped on, and which probes reach it, follow its roles in the role
+table (inventory/roles.py). Every target carries its host's unit as labels (``instance`` = the
+host's name, ``unit_code``, ``unit_name``, ``tier``, ``roles`` as ``,portal,db,``), so an
+alert says which unit is hurt.
 """
 
 from __future__ import annotations
@@ -13,12 +15,11 @@ from typing import Callable
 from pyinfra import inventory
 
 from deploy.peers import address_of
-from deploy.standard_exporters import STANDARD_EXPORTERS
-from deploy.web import WEB_ROLES
+from inventory.roles import EVERY_HOST, PROVINCE_PORTALS, ROLES, WEB_HOSTS, HostRoles
 
-# Jobs that scrape an exporter on the hosts themselves: on every host, then where Debian's
-# standard exporters run.
-HOST_JOBS = ("node", "portalops", *(e.job for e in STANDARD_EXPORTERS))
+# The exporters on the hosts themselves, each a job: every host's, then each role's.
+HOST_EXPORTERS = tuple(dict.fromkeys(exporter for role in (EVERY_HOST, *ROLES.values()) for exporter in role.exporters))
+HOST_JOBS = tuple(exporter.job for exporter in HOST_EXPORTERS)
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class Member:
     @property
     def serves_web(self) -> bool:
         """True for a host whose nginx serves the portal (province or one-stop)."""
-        return bool(set(WEB_ROLES) & set(self.roles))
+        return WEB_HOSTS.matches(self.roles)
 
 
 def members() -> list[Member]:
@@ -55,22 +56,20 @@ def members() -> list[Member]:
 PROBE_TARGETS: dict[str, Callable[[Member], str | None]] = {
     "https_portal": lambda m: f"https://{m.address}/readyz" if m.serves_web else None,
     "tls_expiry": lambda m: f"{m.address}:443" if m.serves_web else None,
-    "journey": lambda m: f"https://{m.address}" if "portal" in m.roles else None,
+    "journey": lambda m: f"https://{m.address}" if PROVINCE_PORTALS.matches(m.roles) else None,
 }
 
 
 def targets(hosts: list[Member], data, modules: list[str]) -> dict[str, list[dict]]:
     """file_sd contents by job: the host exporters, the portals' own metrics, and each probe module
     (``data``: the ports, as the deploy's data names them)."""
-    jobs: dict[str, list[dict]] = {
-        "node": [{"targets": [f"{m.address}:{data.node_exporter_port}"], "labels": m.labels} for m in hosts],
-        "portalops": [{"targets": [f"{m.address}:{data.exporter_port}"], "labels": m.labels} for m in hosts],
-        "portal": [{"targets": [f"{m.address}:443"], "labels": m.labels} for m in hosts if m.serves_web],
-    }
-    for exporter in STANDARD_EXPORTERS:
-        port = getattr(data, exporter.port_key)
+    scraped = {m.name: HostRoles.of(m.roles).exporters for m in hosts}
+    jobs: dict[str, list[dict]] = {}
+    for exporter in HOST_EXPORTERS:
+        port = getattr(data, exporter.port)
         jobs[exporter.job] = [{"targets": [f"{m.address}:{port}"], "labels": m.labels}
-                              for m in hosts if exporter.runs_on(m.roles)]
+                              for m in hosts if exporter in scraped[m.name]]
+    jobs["portal"] = [{"targets": [f"{m.address}:443"], "labels": m.labels} for m in hosts if m.serves_web]
     for module in modules:
         jobs[f"probe_{module}"] = [{"targets": [target], "labels": {**m.labels, "module": module}}
                                    for m in hosts if (target := PROBE_TARGETS[module](m))]

@@ -1,39 +1,65 @@
 """The whole deploy: ``pyinfra INVENTORY deploy/site.py --config deploy/config.py`` (or ``portalops deploy INVENTORY``).
 
-Every host gets the base, SSH, firewall, kernel, accounts and intrusion
-hardening; then each role's own: PostgreSQL on the db host (and, for its own
-portal, on each one-stop host), nginx with TLS and the WAF and the portal release
-behind it on portal and one-stop hosts, the national-service stand-ins on the
-monitor host, and pgBackRest on every PostgreSQL host with a copy on the backup host.
-Every host then gets its monitoring agent (node_exporter and the portalops exporters), the
-monitor host Prometheus and Alertmanager. Last, the integrity baselines (AIDE, rkhunter)
-are taken of the finished host, and the exporter's own one renewed if the deploy changed it.
+The role table (inventory/roles.py) says which packaged deploys a host gets; this file says
+in which order. Every host gets the hardening first (base and the firewall hold the guards
+that refuse a host before anything would lock its operator out); then each role's services:
+PostgreSQL, pgBackRest, nginx with TLS and the WAF, the portal release, the national-service
+stand-ins; then the monitoring agent, and Prometheus and Alertmanager where they run. Last,
+the integrity baselines (AIDE, rkhunter) are taken of the finished host, and the exporter's
+own one renewed if the deploy changed it.
+
+One call a line, in order: pyinfra orders operations across hosts by where they are called.
 """
 
-from pyinfra import host
-
+from deploy.accounting import accounting
+from deploy.accounts import accounts
 from deploy.app import app
 from deploy.backup import backups
-from deploy.database import DATABASE_ROLES, database
-from deploy.hardening import baselines, harden
+from deploy.base import base
+from deploy.database import database
+from deploy.firewall import firewall
+from deploy.integrity import integrity
+from deploy.intrusion import intrusion
+from deploy.kernel import kernel
 from deploy.monitoring import integrity_baseline_renewed, monitoring_agent, monitoring_server
+from deploy.patching import patching
+from deploy.peers import this_host
+from deploy.ssh import ssh
 from deploy.standins import standins
-from deploy.web import WEB_ROLES, web
+from deploy.web import web
 
-harden()
+gets = this_host().deploys
 
-roles = set(host.data.roles or [])
-if set(DATABASE_ROLES) & roles:
+if "base" in gets:
+    base()
+if "patching" in gets:
+    patching()
+if "ssh" in gets:
+    ssh()
+if "firewall" in gets:
+    firewall()
+if "kernel" in gets:
+    kernel()
+if "accounts" in gets:
+    accounts()
+if "intrusion" in gets:
+    intrusion()
+if "accounting" in gets:
+    accounting()
+if "database" in gets:
     database()
-if set(DATABASE_ROLES) & roles or "backup" in roles:
+if "backups" in gets:
     backups()
-if set(WEB_ROLES) & roles:
+if "web" in gets:
     web()
+if "app" in gets:
     app()
-if "monitor" in roles:
+if "standins" in gets:
     standins()
-monitoring_agent()
-if "monitor" in roles:
+if "monitoring_agent" in gets:
+    monitoring_agent()
+if "monitoring_server" in gets:
     monitoring_server()
-baselines()
+if "integrity" in gets:
+    integrity()
 integrity_baseline_renewed()

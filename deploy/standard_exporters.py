@@ -1,29 +1,22 @@
-"""Debian's own exporters where a host runs what they watch: nginx's connection counters on the
-web hosts, PostgreSQL's statistics on the database hosts. One table says which exporter runs
-where and on which port; the firewall, the expected ports, the scrape targets and the deploy
-all read it.
+"""Debian's own exporters, installed where a host runs what they watch: nginx's connection
+counters beside nginx, PostgreSQL's statistics beside PostgreSQL. Which hosts run one, and on
+which port, is the role table's (inventory/roles.py: a role's ``exporters``); this says how
+each is packaged, for the monitoring deploy and the benchmarks.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from deploy.database import DATABASE_ROLES
-from deploy.web import WEB_ROLES
+from inventory import roles
 
 
 @dataclass(frozen=True)
-class StandardExporter:
-    """A Debian exporter: its Prometheus job, package, port (a data key) and the roles it serves."""
+class DebianExporter:
+    """A Debian exporter: what it is in the role table (its job and port key) and its package."""
 
-    job: str
+    exporter: roles.Exporter
     package: str
-    port_key: str
-    roles: tuple[str, ...]
-
-    def runs_on(self, roles) -> bool:
-        """True for a host with any of this exporter's roles."""
-        return bool(set(self.roles) & set(roles or ()))
 
     @property
     def service(self) -> str:
@@ -33,14 +26,9 @@ class StandardExporter:
     @property
     def etc(self) -> str:
         """Where its TLS files and web configuration live."""
-        return f"/etc/prometheus/{self.job}-exporter"
+        return f"/etc/prometheus/{self.exporter.job}-exporter"
 
 
-NGINX = StandardExporter("nginx", "prometheus-nginx-exporter", "nginx_exporter_port", WEB_ROLES)
-POSTGRES = StandardExporter("postgres", "prometheus-postgres-exporter", "postgres_exporter_port", DATABASE_ROLES)
+NGINX = DebianExporter(roles.NGINX, "prometheus-nginx-exporter")
+POSTGRES = DebianExporter(roles.POSTGRES, "prometheus-postgres-exporter")
 STANDARD_EXPORTERS = (NGINX, POSTGRES)
-
-
-def ports_for(data, roles) -> list[int]:
-    """The ports of the standard exporters a host of ``roles`` runs."""
-    return [getattr(data, e.port_key) for e in STANDARD_EXPORTERS if e.runs_on(roles)]

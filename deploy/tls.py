@@ -169,10 +169,11 @@ def crl_url(data) -> str | None:
     """Where the hosts' certificates say the CA's revocation list is: ``tls_crl_url``, else the
     first portal host (every web host serves it); None when the inventory has no web host."""
     from deploy.peers import addresses_of
+    from inventory.roles import PROVINCE_PORTALS, WEB_HOSTS
 
     if data.tls_crl_url:
         return data.tls_crl_url
-    web = addresses_of("portal") or addresses_of("onestop")
+    web = addresses_of(PROVINCE_PORTALS) or addresses_of(WEB_HOSTS)
     return f"http://{web[0]}{CRL_PATH}" if web else None
 
 

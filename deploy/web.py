@@ -18,9 +18,8 @@ from deploy.operations import validated_file
 from deploy.peers import address_of, addresses_of
 from deploy.templates import render
 from deploy.tls import CRL_PATH, ca_dir, issue, revocation_list
+from inventory.roles import MONITOR_HOSTS
 
-# Hosts whose nginx serves the portal: the province's and each one-stop server.
-WEB_ROLES = ("portal", "onestop")
 NGINX_CHECK = "nginx -t -q"
 # Written straight into sites-enabled, so that ``nginx -t`` reads it when it is checked.
 SITE = "/etc/nginx/sites-enabled/portal.conf"
@@ -76,7 +75,7 @@ def web():
     changed.append(validated_file(
         name=named("web-05") + ": portal site", dest=SITE,
         content=render("nginx-portal.conf.j2", data, server_name=host.name, client_max_body_mb=body_limit_mb(),
-                       crl_path=CRL_PATH, monitor_addresses=addresses_of("monitor")),
+                       crl_path=CRL_PATH, monitor_addresses=addresses_of(MONITOR_HOSTS)),
         check=NGINX_CHECK, in_place=True))
     systemd.service(name=named("web-05") + ": nginx running", service="nginx", running=True, enabled=True)
     systemd.service(name=named("web-05") + ": nginx reloaded", service="nginx", reloaded=True,

@@ -2,7 +2,7 @@
 
 Groups, each a list of host names:
 
-- one per role: ``portal``, ``db``, ``monitor``, ``backup``, ``onestop``;
+- one per role of the role table (inventory/roles.py): ``portal``, ``db``, ``monitor``, ``backup``, ``onestop``;
 - one per tier below the province: ``district``, ``commune``; and ``province``.
 
 Every host carries its unit in its data (``unit_code``, ``unit_name``, ``tier``,
@@ -14,9 +14,13 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from inventory.units import ROLES, TIERS, Host
+from inventory.roles import ROLES
+from inventory.units import TIERS, Host
 
-GROUPS = ROLES + TIERS
+
+def group_names() -> tuple[str, ...]:
+    """Every group an inventory can have: one per role of the role table, one per tier."""
+    return (*ROLES, *TIERS)
 
 
 def host_data(host: Host) -> dict[str, Any]:
@@ -45,7 +49,7 @@ def pyinfra_groups(hosts: Iterable[Host], connection: dict[str, Any] | None = No
     groups: dict[str, Any] = {
         "all": ([(host.host, host_data(host)) for host in hosts], dict(connection or {}))
     }
-    for group in GROUPS:
+    for group in group_names():
         members = [host.host for host in hosts if group in host.roles or group == host.tier]
         if members:
             groups[group] = members

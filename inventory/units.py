@@ -12,7 +12,7 @@ Columns (header required, order free):
     tier       province | district | commune
     parent     unit code of the unit above (optional; district/province for a commune)
     address    the host's IP address
-    roles      space-separated roles: portal db monitor backup onestop
+    roles      space-separated roles: portal db monitor backup onestop (inventory/roles.py)
 
 The province's own unit may have several hosts (portal, db, monitor...); a
 district or commune unit has exactly one one-stop server, so its unit code must
@@ -29,8 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
+from inventory.roles import ROLES
+
 TIERS = ("province", "district", "commune")
-ROLES = ("portal", "db", "monitor", "backup", "onestop")
 REQUIRED_COLUMNS = ("host", "unit_code", "name", "tier", "address", "roles")
 OPTIONAL_COLUMNS = ("parent",)
 COLUMNS = REQUIRED_COLUMNS[:4] + OPTIONAL_COLUMNS + REQUIRED_COLUMNS[4:]

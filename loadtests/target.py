@@ -13,6 +13,7 @@ from pathlib import Path
 from deploy import defaults
 from deploy.secrets import secrets_dir
 from deploy.tls import ca_dir
+from inventory.roles import ONESTOP_HOSTS, PROVINCE_PORTALS
 
 SYNC_TOKEN = "sync-inbound-token"  # the deploy's secret the province checks one-stop hosts by
 
@@ -55,10 +56,11 @@ class Target:
 
 def from_inventory(entries: list[dict], source_addresses: list[str] = ()) -> Target:
     """The target of inventory ``entries`` (as ``inventory.entries.inventory_entries`` gives them):
-    the first host with the portal role, over HTTPS, trusting the deploy's CA."""
-    portals = [e for e in entries if "portal" in (e["data"].get("roles") or [])]
+    the first of the province's portal hosts, over HTTPS, trusting the deploy's CA."""
+    portals = [e for e in entries if PROVINCE_PORTALS.matches(e["data"].get("roles") or [])]
     if not portals:
-        raise TargetError("the inventory has no host with the portal role: nothing to load")
+        raise TargetError(f"the inventory has no province portal host (role {' or '.join(PROVINCE_PORTALS.groups)}): "
+                          "nothing to load")
     portal = portals[0]
     data = {**defaults.ALL, **portal["data"]}
     address = data.get("ssh_hostname") or portal["name"]
@@ -70,7 +72,7 @@ def from_inventory(entries: list[dict], source_addresses: list[str] = ()) -> Tar
         if code and tier in ("district", "commune"):
             units.setdefault(code, Unit(code, tier))
     onestop = sorted({e["data"]["unit_code"] for e in entries
-                      if "onestop" in (e["data"].get("roles") or []) and e["data"].get("unit_code")})
+                      if ONESTOP_HOSTS.matches(e["data"].get("roles") or []) and e["data"].get("unit_code")})
     token = secrets_dir(data.get("secrets_dir")) / SYNC_TOKEN
     return Target(base_url=f"https://{address}", ca_file=str(ca_file) if ca_file.exists() else None,
                   province_unit=province, units=tuple(units.values()), onestop_units=tuple(onestop),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from inventory.groups import GROUPS, pyinfra_groups
+from inventory.groups import group_names, pyinfra_groups
 from inventory.pyinfra_file import write_inventory_file
 from inventory.thanhhoa import TOPOLOGIES, topology
 from inventory.units import UnitsTableError, format_units, load_units
@@ -63,7 +63,7 @@ def inventory_check(table):
     groups = {name: members for name, members in pyinfra_groups(hosts).items() if name != "all"}
     click.echo(f"{table}: {len(hosts)} hosts, "
                + ", ".join(f"{tiers[t]} {t}" for t in ("province", "district", "commune")))
-    click.echo(plain_table(["group", "hosts"], [(g, len(groups.get(g, []))) for g in GROUPS]))
+    click.echo(plain_table(["group", "hosts"], [(g, len(groups.get(g, []))) for g in group_names()]))
 
 
 @inventory.command("export")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from deploy import defaults
 from deploy.monitoring import WEB_USER, web_password
 from deploy.tls import ca_dir
+from inventory.roles import MONITOR_HOSTS
 
 
 class MonitorError(RuntimeError):
@@ -98,6 +99,6 @@ def wait_for(predicate, timeout: float, every: float = 5, what: str = "condition
 def monitor_of(entries: list[dict]) -> Monitor:
     """The first monitor host among inventory entries (as inventory.entries.inventory_entries gives them)."""
     for entry in entries:
-        if "monitor" in (entry["data"].get("roles") or []):
+        if MONITOR_HOSTS.matches(entry["data"].get("roles") or []):
             return Monitor.from_inventory_entry(entry)
-    raise MonitorError("the inventory has no host with the monitor role")
+    raise MonitorError(f"the inventory has no monitor host (role {' or '.join(MONITOR_HOSTS.groups)})")

@@ -1,11 +1,13 @@
-"""The portal ships as an artifact that installs with no index, as on a commune host offline."""
+"""The portal ships as an artifact that installs with no index, as on a commune host offline; the
+exporters' distribution, which every host installs, holds the exporters and nothing of their tests."""
 
 import json
 import subprocess
 import sys
 import tarfile
+import zipfile
 
-from deploy.release import build, distribution
+from deploy.release import EXPORTERS_SOURCE, build, distribution
 
 
 def test_the_release_installs_offline_and_runs(tmp_path):
@@ -26,3 +28,13 @@ def test_the_release_installs_offline_and_runs(tmp_path):
                             "print(len(schema_sql()) > 0)"], capture_output=True, text=True)
     assert check.stdout.strip() == "True", check.stderr
     assert subprocess.run([str(venv / "bin/dichvucong"), "--help"], capture_output=True).returncode == 0
+
+
+def test_the_exporters_wheel_holds_the_exporters_and_none_of_their_test_servers(tmp_path):
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(tmp_path),
+                    str(EXPORTERS_SOURCE)], check=True, capture_output=True)
+    (wheel,) = tmp_path.glob("portalops_exporters-*.whl")
+    modules = [name for name in zipfile.ZipFile(wheel).namelist() if name.endswith(".py")]
+    assert "portalops_exporters/probe/journey.py" in modules and "portalops_exporters/cli.py" in modules
+    assert [name for name in modules if not name.startswith("portalops_exporters/")] == []
+    assert [name for name in modules if "testbed" in name or "probe_servers" in name or "/tests/" in name] == []

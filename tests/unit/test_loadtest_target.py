@@ -32,7 +32,7 @@ def test_the_target_is_the_province_portal_with_the_inventorys_units():
 
 
 def test_an_inventory_without_a_portal_is_refused():
-    with pytest.raises(TargetError, match="portal role"):
+    with pytest.raises(TargetError, match="no province portal host"):
         from_inventory(PROVINCE[1:])
 
 

@@ -68,7 +68,7 @@ def test_the_password_hash_is_the_same_on_every_deploy_and_checks_the_password()
 
 
 def test_each_role_listens_where_its_exporter_expects_and_nowhere_else(monkeypatch):
-    monkeypatch.setattr("deploy.exporter_config.members_of", lambda *groups: [("monitor-1", "198.18.0.12")])
+    monkeypatch.setattr("deploy.peers.members_of", lambda *kinds: [("monitor-1", "198.18.0.12")])
     host = data()
     # A one-stop host's PostgreSQL and nginx's status page are loopback only; Debian's nginx
     # (9113) and PostgreSQL (9187) exporters answer the monitor hosts.
@@ -79,7 +79,8 @@ def test_each_role_listens_where_its_exporter_expects_and_nowhere_else(monkeypat
 
 
 def test_the_agent_runs_the_dossier_collector_only_beside_a_database_and_probes_only_on_the_monitor(monkeypatch):
-    monkeypatch.setattr("deploy.exporter_config.members_of", lambda *groups: [("db-1", "198.18.0.11")])
+    monkeypatch.setattr("deploy.exporter_config.members_of", lambda *kinds: [("db-1", "198.18.0.11")])
+    monkeypatch.setattr("deploy.peers.members_of", lambda *kinds: [("db-1", "198.18.0.11")])
     host = data()
     onestop = agent_config(host, ["onestop"], "xa-1")
     assert onestop["collectors"]["dossiers"]["sync_destination"] == "province"

@@ -1,5 +1,6 @@
-"""Which services a host's roles call for, how a process is tied to its systemd unit, and
-configurations the services exporter refuses at start-up rather than at every scrape."""
+"""The services the collector knows, how a process is tied to its systemd unit, and
+configurations the services exporter refuses at start-up rather than at every scrape.
+(Which services and stores a role calls for: tests/unit/test_roles.py.)"""
 
 import pytest
 
@@ -13,29 +14,17 @@ def names(collector):
     return [service.name for service in collector.services]
 
 
-EVERY_HOST = ["sshd", "fail2ban", "node-exporter"]
+def test_the_collector_watches_the_services_and_stores_it_is_given_each_once():
+    collector = ServicesCollector(services=["sshd", "nginx", "postgresql", "nginx"],
+                                  stores={"uploads": "/var/lib/dichvucong/uploads", "wal": "/srv/wal"})
+    assert names(collector) == ["sshd", "nginx", "postgresql"]
+    assert collector.services[2].unit == "postgresql@*-main.service"
+    assert collector.stores == {"uploads": "/var/lib/dichvucong/uploads", "wal": "/srv/wal"}
 
 
-def test_every_host_watches_ssh_fail2ban_and_node_exporter_and_each_role_adds_its_own():
-    assert names(ServicesCollector()) == EVERY_HOST
-    assert names(ServicesCollector(roles=["portal"])) == [*EVERY_HOST, "nginx", "dichvucong-web", "dichvucong-outbox"]
-    assert names(ServicesCollector(roles=["db"], services=["pgbackrest"])) == [*EVERY_HOST, "postgresql", "pgbackrest"]
-    assert names(ServicesCollector(roles=["backup"])) == [*EVERY_HOST, "pgbackrest"]
-    assert names(ServicesCollector(roles=["monitor"])) == [*EVERY_HOST, "prometheus", "alertmanager",
-                                                           "dichvucong-standins"]
-
-
-def test_a_onestop_host_watches_its_portal_and_its_own_database_once_each():
-    collector = ServicesCollector(roles=["onestop", "portal"])
-    assert names(collector) == [*EVERY_HOST, "nginx", "dichvucong-web", "dichvucong-outbox", "postgresql"]
-    assert set(collector.stores) == {"uploads", "database", "backup_repository"}
-
-
-def test_stores_follow_the_roles_and_a_given_one_adds_or_replaces_by_name():
-    assert ServicesCollector(roles=["portal"]).stores == {"uploads": "/var/lib/dichvucong/uploads"}
-    assert ServicesCollector(roles=["db"], stores={"backup_repository": "/srv/pgbackrest", "wal": "/srv/wal"}
-                             ).stores == {"database": "/var/lib/postgresql", "backup_repository": "/srv/pgbackrest",
-                                          "wal": "/srv/wal"}
+def test_with_nothing_given_the_collector_watches_nothing():
+    collector = ServicesCollector()
+    assert names(collector) == [] and collector.stores == {}
 
 
 def test_a_vendor_service_is_given_by_its_unit():
@@ -44,13 +33,13 @@ def test_a_vendor_service_is_given_by_its_unit():
 
 
 @pytest.mark.parametrize("options", [
-    {"roles": ["webserver"]},
+    {"roles": ["portal"]},
     {"services": ["apache"]},
     {"services": [{"name": "Two Words", "unit": "x.service"}]},
     {"services": [{"name": "x", "unit": "x.service", "process": "x"}]},
     {"services": [{"name": "x"}]},
     {"services": [{"name": "x", "cmdline": "(unclosed"}]},
-    {"services": [{"name": "nginx", "process": "nginx"}], "roles": ["portal"]},
+    {"services": ["nginx", {"name": "nginx", "process": "nginx"}]},
     {"stores": {"/var/lib/dichvucong": "/var/lib/dichvucong"}},
     {"expected_backups": {"one": ["db-1"]}},
     {"expected_backups": {"1": ["db 1"]}},

@@ -16,31 +16,35 @@ import re
 
 from portalops_exporters.security.events import Event
 
-_MEMBERSHIP = [(r"add '[^']*' to group '", "membership_changed"),
-               (r"delete '[^']*' from group '", "membership_changed")]
+# Each pattern matches a whole line as the tool writes it, so a line that only starts like
+# one (garbage, or a user name chosen to look like one) counts nothing.
+_MEMBERSHIP = [(r"add '[^']*' to group '[^']*'$", "membership_changed"),
+               (r"delete '[^']*' from group '[^']*'$", "membership_changed")]
 _RULES: dict[str, list[tuple[str, str]]] = {
-    "useradd": [(r"new user: name=", "user_added"), (r"new group: name=", "group_added"), *_MEMBERSHIP],
-    "userdel": [(r"delete user '", "user_deleted"), (r"removed group '[^']*' owned by '", "group_deleted"),
+    "useradd": [(r"new user: name=[^,]+, UID=\d+, GID=\d+, ", "user_added"),
+                (r"new group: name=[^,]+, GID=\d+$", "group_added"), *_MEMBERSHIP],
+    "userdel": [(r"delete user '[^']*'$", "user_deleted"), (r"removed group '[^']*' owned by '[^']*'$", "group_deleted"),
                 *_MEMBERSHIP],
     "usermod": [(r"change user '[^']*' password$", "password_changed"),
                 (r"(?:lock|unlock) user '[^']*' password$", "user_modified"),
-                (r"change user name '", "user_modified"),
-                (r"change user '[^']*' (?:UID|GID|home|shell|inactive|expiration) from '", "user_modified"),
-                (r"change '[^']*' to '[^']*' in group '", "membership_changed"), *_MEMBERSHIP],
-    "groupadd": [(r"group added to \S*/group: name=", "group_added")],
+                (r"change user name '[^']*' to '[^']*'$", "user_modified"),
+                (r"change user '[^']*' (?:UID|GID|home|shell|inactive|expiration) from '[^']*' to '[^']*'$",
+                 "user_modified"),
+                (r"change '[^']*' to '[^']*' in group '[^']*'$", "membership_changed"), *_MEMBERSHIP],
+    "groupadd": [(r"group added to \S*/group: name=[^,]+, GID=\d+$", "group_added")],
     "groupdel": [(r"group '[^']*' removed from \S*/group$", "group_deleted")],
-    "groupmod": [(r"group changed in \S*/group \(", "group_modified")],
-    "gpasswd": [(r"user \S+ (?:added|removed) by \S+ (?:to|from) group ", "membership_changed"),
-                (r"(?:members|administrators) of group \S+ set by ", "group_modified"),
-                (r"password of group \S+ (?:changed|removed) by ", "group_modified"),
-                (r"access to group \S+ restricted by ", "group_modified")],
+    "groupmod": [(r"group changed in \S*/group \(.+\)$", "group_modified")],
+    "gpasswd": [(r"user \S+ (?:added|removed) by \S+ (?:to|from) group \S+$", "membership_changed"),
+                (r"(?:members|administrators) of group \S+ set by \S+ to ", "group_modified"),
+                (r"password of group \S+ (?:changed|removed) by \S+$", "group_modified"),
+                (r"access to group \S+ restricted by \S+$", "group_modified")],
     # passwd through PAM logs only pam_unix's line; passwd -l/-u/-e (no PAM) logs its own.
-    "passwd": [(r"pam_unix\(passwd:chauthtok\): password changed for ", "password_changed"),
-               (r"password for '[^']*' changed by '", "password_changed")],
-    "chpasswd": [(r"pam_unix\(chpasswd:chauthtok\): password changed for ", "password_changed")],
-    "chage": [(r"changed password expiry for ", "user_modified")],
+    "passwd": [(r"pam_unix\(passwd:chauthtok\): password changed for \S+$", "password_changed"),
+               (r"password for '[^']*' changed by '[^']*'$", "password_changed")],
+    "chpasswd": [(r"pam_unix\(chpasswd:chauthtok\): password changed for \S+$", "password_changed")],
+    "chage": [(r"changed password expiry for \S+$", "user_modified")],
     "chfn": [(r"changed user '[^']*' information$", "user_modified")],
-    "chsh": [(r"changed user '[^']*' shell to '", "user_modified")],
+    "chsh": [(r"changed user '[^']*' shell to '[^']*'$", "user_modified")],
 }
 _COMPILED = {program: [(re.compile(pattern), change) for pattern, change in rules] for program, rules in _RULES.items()}
 PROGRAMS = tuple(_RULES)

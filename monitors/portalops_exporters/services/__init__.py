@@ -29,7 +29,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 
 from portalops_exporters.services import processes, systemd
 from portalops_exporters.services.backups import STANZA, last_successes
-from portalops_exporters.services.catalogue import LABEL_VALUE, Service, services_of, stores_of
+from portalops_exporters.services.catalogue import LABEL_VALUE, Service, services_named
 from portalops_exporters.services.stores import space
 
 NAME = "portalops_services"
@@ -40,31 +40,27 @@ log = logging.getLogger("portalops_exporters")
 
 
 class ServicesCollector:
-    """``portalops_services_*`` for the services and stores a host's roles call for.
+    """``portalops_services_*`` for the services and stores a host must have (the deploy names
+    them from the host's roles in the role table, inventory/roles.py).
 
-    + roles: the host's roles in the inventory (portal, db, monitor, backup, onestop); they
-      choose the services (sshd, fail2ban and node_exporter on every host, see
-      catalogue.ROLE_SERVICES) and the stores (catalogue.ROLE_STORES). Default: none, so
-      the every-host services only, and no store.
-    + services: services watched besides the roles', each a known name (``"pgbackrest"``
-      on a database host whose copies go to a backup host) or a dict with ``name`` and one
-      of ``unit`` (a glob allowed), ``process``, ``cmdline`` (a vendor portal's units).
-    + stores: ``{label: path}`` added to the roles' stores or replacing one by its label,
-      e.g. ``{"backup_repository": "/srv/pgbackrest"}`` when the inventory sets another
-      backup_repo_path. Labels: lower case, digits, ``-`` and ``_``.
+    + services: the services to watch, each a known name (catalogue.KNOWN: ``"nginx"``,
+      ``"pgbackrest"``...) or a dict with ``name`` and one of ``unit`` (a glob allowed),
+      ``process``, ``cmdline`` (a vendor portal's units). Default: none.
+    + stores: ``{label: path}`` of the places it must not run out of space in, e.g.
+      ``{"uploads": "/var/lib/dichvucong/uploads"}``. Labels: lower case, digits, ``-`` and ``_``.
     + backup_stamps: the directory where portalops-backup records each good backup.
     + expected_backups: ``{"1": ["db-1"]}``, repository number to the stanzas it must hold:
       a stanza never recorded shows a last success at 0 (so its age alert fires).
     + systemctl: the command (argv) answering ``show``; e.g. ``["systemctl", "--host", ...]``.
 
-    Example: ``ServicesCollector(roles=["db"], services=["pgbackrest"], expected_backups={"1": ["db-1"]})``
+    Example: ``ServicesCollector(services=["sshd", "postgresql", "pgbackrest"], expected_backups={"1": ["db-1"]})``
     """
 
-    def __init__(self, roles: list[str] = (), services: list[str | dict] = (), stores: dict[str, str] | None = None,
+    def __init__(self, services: list[str | dict] = (), stores: dict[str, str] | None = None,
                  backup_stamps: str = BACKUP_STAMPS, expected_backups: dict[str, list[str]] | None = None,
                  systemctl: list[str] = ("systemctl",)):
-        self.services: list[Service] = services_of(list(roles), list(services))
-        self.stores = {**stores_of(list(roles)), **(stores or {})}
+        self.services: list[Service] = services_named(list(services))
+        self.stores = dict(stores or {})
         for label in self.stores:
             if not LABEL_VALUE.match(label):
                 raise ValueError(f"store name {label!r}: use lower case letters, digits, '-' and '_' (label value)")

@@ -1,6 +1,7 @@
-"""Which services and stores a host must have, by its roles in the inventory.
+"""The services the services collector knows by name, and how it finds each one's processes.
 
-A service is found by one of three marks: its systemd unit (the unit's cgroup, read from
+Which of them a host must run follows its roles (the toolkit's role table, inventory/roles.py):
+the deploy writes their names into the collector's configuration. A service is found by one of three marks: its systemd unit (the unit's cgroup, read from
 ``/proc/PID/cgroup``, so every process the unit started counts, workers included), its
 process name, or a regular expression over its command line. The units are the ones the
 deploy installs (deploy/app.py, deploy/database.py, deploy/backup.py, deploy/intrusion.py,
@@ -75,44 +76,12 @@ KNOWN = {service.name: service for service in (
     Service("alertmanager", unit="prometheus-alertmanager.service"),
 )}
 
-# What every host runs, then what each role adds (roles as in inventory/units.py).
-EVERY_HOST = ("sshd", "fail2ban", "node-exporter")
-ROLE_SERVICES = {
-    "portal": ("nginx", "dichvucong-web", "dichvucong-outbox"),
-    "onestop": ("nginx", "dichvucong-web", "dichvucong-outbox", "postgresql"),
-    "db": ("postgresql",),
-    "backup": ("pgbackrest",),
-    "monitor": ("prometheus", "alertmanager", "dichvucong-standins"),
-}
-
-# Where the host keeps what it must not run out of space for. The paths are the deploy's
-# (deploy/app.py's upload directory, deploy/defaults.py BACKUP_REPO_PATH): a host that
-# overrides backup_repo_path gets the exporter's ``stores`` option from the deploy.
-UPLOADS = ("uploads", "/var/lib/dichvucong/uploads")
-BACKUP_REPOSITORY = ("backup_repository", "/var/lib/pgbackrest")
-DATABASE = ("database", "/var/lib/postgresql")
-ROLE_STORES = {
-    "portal": (UPLOADS,),
-    "onestop": (UPLOADS, DATABASE, BACKUP_REPOSITORY),
-    "db": (DATABASE, BACKUP_REPOSITORY),
-    "backup": (BACKUP_REPOSITORY,),
-}
-
-
-def services_of(roles: list[str], extra: list[str | dict] = ()) -> list[Service]:
-    """The services a host of ``roles`` runs, then ``extra``, each once, in that order."""
-    unknown = [role for role in roles if role not in ROLE_SERVICES]
-    if unknown:
-        raise ValueError(f"unknown role {', '.join(map(repr, unknown))}: use {', '.join(ROLE_SERVICES)}")
-    names = [*EVERY_HOST, *(name for role in roles for name in ROLE_SERVICES[role])]
+def services_named(options: list[str | dict]) -> list[Service]:
+    """The services of the configuration's ``services`` option, each once, in its order: a
+    known service's name, or a dict of a Service's fields (a vendor portal's units)."""
     chosen: dict[str, Service] = {}
-    for service in [*(KNOWN[name] for name in names), *(Service.from_option(option) for option in extra)]:
+    for service in (Service.from_option(option) for option in options):
         if service.name in chosen and chosen[service.name] != service:
             raise ValueError(f"service {service.name!r} given twice, differently")
         chosen.setdefault(service.name, service)
     return list(chosen.values())
-
-
-def stores_of(roles: list[str]) -> dict[str, str]:
-    """The stores (label value: path) a host of ``roles`` keeps."""
-    return {name: path for role in roles for name, path in ROLE_STORES.get(role, ())}

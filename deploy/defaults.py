@@ -295,7 +295,7 @@ MONITORING = {
     "prometheus_port": 9090,
     "alertmanager_port": 9093,
     # How often every target is scraped and probed. Shorter finds an outage sooner and costs
-    # every host CPU per scrape (see the README's exporter footprint).
+    # every host CPU per scrape (see the exporter footprint in docs/performance.md).
     "scrape_interval": "15s",
     "scrape_timeout": "10s",
     # Level 3 keeps monitoring records at least three months; the size cap guards the disk

@@ -20,6 +20,7 @@ from portalops_exporters.dossiers.queries import READABLE_COLUMNS, grants
 from pyinfra import host, logger
 from pyinfra.context import state
 from pyinfra.api import deploy
+from pyinfra.facts.deb import DebPackages
 from pyinfra.facts.files import FindFiles
 from pyinfra.facts.postgres import PostgresRoles
 from pyinfra.operations import apt, files, postgres, server, systemd
@@ -48,6 +49,7 @@ TARGETS_DIR = f"{PROMETHEUS_ETC}/targets"
 ALERTMANAGER_CONFIG = f"{PROMETHEUS_ETC}/alertmanager.yml"
 WEB_CONFIG = f"{PROMETHEUS_ETC}/web.yml"
 WEB_PASSWORD_FILE = f"{PROMETHEUS_ETC}/web-password"
+PROMETHEUS_UNIT_MASK = "/etc/systemd/system/prometheus.service"
 RULES_SOURCE = EXPORTERS_SOURCE / "rules"
 WEB_USER = "portalops"
 # Debian's PostgreSQL exporter runs as the account "prometheus"; peer login maps it to this role.
@@ -272,6 +274,15 @@ def rule_files() -> list:
 def monitoring_server():
     """Prometheus with targets from the inventory (mon-03), Alertmanager (mon-04), three months kept (mon-05)."""
     data = host.data
+    # Debian's package starts Prometheus at once with its own configuration, which scrapes
+    # localhost:9100 in plain HTTP and fails; after the restart into ours, that failed sample
+    # stays visible for five minutes and pages a HostDown for a target that is not ours. On a
+    # new monitor host the unit is masked while the package installs, so that Prometheus's
+    # first start is with this deploy's configuration; it is unmasked before that start, on
+    # every deploy (so a deploy stopped half-way leaves no mask behind it).
+    if "prometheus" not in (host.get_fact(DebPackages) or {}):
+        files.link(name=named("mon-03") + ": Prometheus held back while its package installs",
+                   path=PROMETHEUS_UNIT_MASK, target="/dev/null")
     apt.packages(name=named("mon-03") + ": Prometheus and Alertmanager",
                  packages=["prometheus", "prometheus-alertmanager"], no_recommends=True)
     changed = tls_files(PROMETHEUS_TLS, "prometheus", "mon-02") + web_files(data)
@@ -294,6 +305,8 @@ def monitoring_server():
     arguments = files.put(name=named("mon-05") + ": Prometheus's arguments", dest="/etc/default/prometheus",
                           src=StringIO(render("prometheus.default.j2", data, web_config=WEB_CONFIG,
                                               address=address_of(), consoles=CONSOLES_DIR)))
+    unmasked = files.link(name=named("mon-03") + ": Prometheus may start", path=PROMETHEUS_UNIT_MASK, present=False)
+    systemd.daemon_reload(name=named("mon-03") + ": Prometheus's unit back", _if=unmasked.did_change)
     restart_on("prometheus", [*changed, arguments], "mon-03")
     systemd.service(name=named("mon-03") + ": Prometheus reloaded", service="prometheus", reloaded=True,
                     _if=any_changed(config, *rules))

@@ -74,11 +74,11 @@ STORES = {store.name: store for store in (
 class Kind:
     """A kind of host, by what its roles do: the hosts of every role for which ``test`` holds.
 
-    + name: what to call them (the firewall's allow list of them is ``allow_<name>``)
+    + what: what to call them in a message ("the monitor hosts")
     + test: a question about a Role
     """
 
-    name: str
+    what: str
     test: Callable[["Role"], bool]
 
     @property
@@ -90,14 +90,17 @@ class Kind:
         """True for a host with any role of this kind."""
         return any(self.test(role) for role in roles_named(roles))
 
+    def __str__(self) -> str:
+        return f"{self.what} (role {' or '.join(self.groups) or 'none'})"
 
-WEB_HOSTS = Kind("web_hosts", lambda role: "web" in role.deploys)
-PROVINCE_PORTALS = Kind("app_hosts", lambda role: role.portal == PROVINCE)
-ONESTOP_HOSTS = Kind("onestop_hosts", lambda role: role.portal == ONESTOP)
-DATABASE_HOSTS = Kind("database_hosts", lambda role: role.database is not None)
-PROVINCE_DATABASES = Kind("province_databases", lambda role: role.database == SHARED)
-BACKUP_HOSTS = Kind("backup_hosts", lambda role: role.keeps_backup_copies)
-MONITOR_HOSTS = Kind("monitor_hosts", lambda role: "monitoring_server" in role.deploys)
+
+WEB_HOSTS = Kind("the web hosts", lambda role: "web" in role.deploys)
+PROVINCE_PORTALS = Kind("the province's portal hosts", lambda role: role.portal == PROVINCE)
+ONESTOP_HOSTS = Kind("the one-stop hosts", lambda role: role.portal == ONESTOP)
+DATABASE_HOSTS = Kind("the database hosts", lambda role: role.database is not None)
+PROVINCE_DATABASES = Kind("the province's database hosts", lambda role: role.database == SHARED)
+BACKUP_HOSTS = Kind("the backup hosts", lambda role: role.keeps_backup_copies)
+MONITOR_HOSTS = Kind("the monitor hosts", lambda role: "monitoring_server" in role.deploys)
 
 
 @dataclass(frozen=True)

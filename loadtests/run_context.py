@@ -17,14 +17,13 @@ from dataclasses import dataclass, field
 
 import requests
 
+from inventory.roles import ONESTOP_HOSTS
 from loadtests import model
 from loadtests.model import ATTACHMENT_SIZES, JourneyPlan, Volume
 from loadtests.pacing import Arrivals
 from loadtests.profiles import Profile, profile
 from loadtests.target import Target, read_token
 
-# Journeys that need something in the inventory, and what.
-NEEDS = {"onestop_sync": "host with the onestop role"}
 CATALOGUE_PAGE = 100
 
 
@@ -161,7 +160,7 @@ def plans_for(target: Target, volume: Volume, shape: Profile) -> dict[str, Journ
     plans = model.plan(volume, shape.highest)
     if not target.onestop_units:
         plans["onestop_sync"] = JourneyPlan("onestop_sync", 0.0, plans["onestop_sync"].visit_seconds, 0,
-                                            f"not run: the inventory has no {NEEDS['onestop_sync']}")
+                                            f"not run: the inventory has none of {ONESTOP_HOSTS}")
     return plans
 
 

@@ -59,8 +59,7 @@ def from_inventory(entries: list[dict], source_addresses: list[str] = ()) -> Tar
     the first of the province's portal hosts, over HTTPS, trusting the deploy's CA."""
     portals = [e for e in entries if PROVINCE_PORTALS.matches(e["data"].get("roles") or [])]
     if not portals:
-        raise TargetError(f"the inventory has no province portal host (role {' or '.join(PROVINCE_PORTALS.groups)}): "
-                          "nothing to load")
+        raise TargetError(f"the inventory has none of {PROVINCE_PORTALS}: nothing to load")
     portal = portals[0]
     data = {**defaults.ALL, **portal["data"]}
     address = data.get("ssh_hostname") or portal["name"]

@@ -101,4 +101,4 @@ def monitor_of(entries: list[dict]) -> Monitor:
     for entry in entries:
         if MONITOR_HOSTS.matches(entry["data"].get("roles") or []):
             return Monitor.from_inventory_entry(entry)
-    raise MonitorError(f"the inventory has no monitor host (role {' or '.join(MONITOR_HOSTS.groups)})")
+    raise MonitorError(f"the inventory has none of {MONITOR_HOSTS}")

@@ -32,14 +32,14 @@ def test_the_target_is_the_province_portal_with_the_inventorys_units():
 
 
 def test_an_inventory_without_a_portal_is_refused():
-    with pytest.raises(TargetError, match="no province portal host"):
+    with pytest.raises(TargetError, match="none of the province's portal hosts \\(role portal\\)"):
         from_inventory(PROVINCE[1:])
 
 
 def test_without_one_stop_hosts_the_sync_journey_gets_no_users_and_says_why():
     target = from_inventory(PROVINCE[:2])
     plans = plans_for(target, Volume(), profile("peak"))
-    assert plans["onestop_sync"].users == 0 and "onestop role" in plans["onestop_sync"].summary
+    assert plans["onestop_sync"].users == 0 and "none of the one-stop hosts (role onestop)" in plans["onestop_sync"].summary
     assert plans["applicant"].users > 0
 
 

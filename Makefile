@@ -7,9 +7,10 @@
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
+# age encrypts the escrow of the controller's secrets (portalops secrets export/import, its tests).
 DEBIAN_PACKAGES := debootstrap systemd-container apt-cacher-ng iproute2 nftables \
 	openssh-client python3-venv util-linux mount postgresql testssl.sh \
-	prometheus prometheus-alertmanager systemd-journal-remote chromium fonts-dejavu-core
+	prometheus prometheus-alertmanager systemd-journal-remote chromium fonts-dejavu-core age
 # What the benchmarks compare against (make bench installs them).
 BENCH_PACKAGES := prometheus-blackbox-exporter mtail nginx-light wrk
 

@@ -10,13 +10,15 @@ restores both.
 from __future__ import annotations
 
 import hashlib
+import json
+import posixpath
 from io import StringIO
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
-from pyinfra import host
+from pyinfra import host, inventory
 from pyinfra.api import deploy
-from pyinfra.facts.files import File, Link
+from pyinfra.facts.files import File, FindFiles, Link
 from pyinfra.facts.systemd import SystemdStatus
 from pyinfra.operations import apt, files, server, systemd
 from pyinfra.operations.util import any_changed
@@ -28,56 +30,71 @@ from deploy.peers import address_of, addresses_of, this_host
 from deploy.release import portal_release
 from deploy.secrets import secret, secrets_dir
 from deploy.templates import render
-from deploy.tls import ca_dir, ensure_ca
-from inventory.roles import MONITOR_HOSTS, ONESTOP, OWN, PROVINCE_DATABASES, PROVINCE_PORTALS, STORES
+from deploy.tls import ca_dir, ensure_ca, issue
+from inventory.roles import ONESTOP, ONESTOP_HOSTS, OWN, PROVINCE_DATABASES, PROVINCE_PORTALS, STORES
 
 BASE = "/opt/dichvucong"
 SECRETS = "/etc/dichvucong/secrets"
 SWITCH = Path(__file__).with_name("files") / "dichvucong-switch"
 
 
-def standins_url(data) -> str:
-    """Where the national-service stand-ins answer."""
-    if data.standins_url:
-        return data.standins_url
-    monitors = addresses_of(MONITOR_HOSTS)
-    return f"http://{monitors[0] if monitors else '127.0.0.1'}:{data.standins_port}"
+NATIONAL_SERVICES = ("national_sso_url", "national_payment_url", "national_sync_url")
+
+
+def missing_national_services(data) -> list[str]:
+    """The national services' data keys a portal host lacks (the guards refuse it for them)."""
+    return [key for key in NATIONAL_SERVICES if not getattr(data, key)]
+
+
+def merchant_key(unit_code: str, keys) -> str:
+    """The payment platform's key for ``unit_code``'s merchant: one per unit, so no host holds
+    another unit's key (a commune's could forge a "paid" callback at the province)."""
+    return secret(f"payment-secret-{unit_code.lower()}", keys)
+
+
+def sync_senders() -> dict[str, str]:
+    """The one-stop hosts the province takes sync from: host name (its client certificate's
+    common name) to the unit whose dossiers it may send."""
+    return {member.name: member.data.unit_code for group in ONESTOP_HOSTS.groups
+            for member in inventory.get_group(group, [])}
 
 
 def environment(data, release: str) -> tuple[str, dict[str, str]]:
-    """The release's environment file and the secret files it names."""
+    """The release's environment file and the secret files it names (each host only its own:
+    the province's portals the national token and the senders' list; a one-stop host its own
+    client certificate for sync)."""
     roles = this_host()
     onestop = roles.portal == ONESTOP  # syncs up to the province's portal, not to the national one
     keys = secrets_dir(data.secrets_dir)
     database = "127.0.0.1" if roles.database == OWN else (addresses_of(PROVINCE_DATABASES) or ["127.0.0.1"])[0]
+    secret_files = {
+        "sso_client_secret": secret("sso-client-secret", keys),
+        "payment_secret": merchant_key(data.unit_code, keys),
+        "pgpass": f"*:{data.postgres_port}:{data.portal_database}:{data.portal_db_user}:{db_password(data)}",
+    }
     if onestop:
         portals = addresses_of(PROVINCE_PORTALS)
-        sync_url = f"https://{portals[0]}/api/sync" if portals else ""
-        sync_token = secret("sync-inbound-token", keys)
+        sync_url = f"https://{portals[0]}:{data.sync_port}/api/sync" if portals else ""
+        chain, key, _ = issue(data, host.name, address_of())
+        secret_files.update({"sync_client.pem": chain, "sync_client.key": key})
     else:
-        sync_url = f"{standins_url(data)}/national"
-        sync_token = secret("national-token", keys)
+        sync_url = data.national_sync_url
+        secret_files.update({"sync_token": secret("national-token", keys),
+                             "sync_senders.json": json.dumps(sync_senders(), indent=1, sort_keys=True) + "\n"})
     tls = "" if database == "127.0.0.1" else "&sslmode=verify-full&sslrootcert=/etc/dichvucong/ca.pem"
     url = (f"postgresql://{data.portal_db_user}@{database}:{data.postgres_port}/{data.portal_database}"
            f"?connect_timeout=5{tls}")
     env = render("dichvucong.env.j2", data, release=release, database_url=url, unit_code=data.unit_code,
                  mode=roles.portal, public_host=address_of(), upload_dir=STORES["uploads"].path,
-                 standins_url=standins_url(data), sync_url=sync_url)
+                 sync_url=sync_url, secrets=sorted(secret_files), secrets_dir=SECRETS)
     if onestop:
         env += "SSL_CERT_FILE=/etc/dichvucong/ca.pem\n"
-    secret_files = {
-        "sso_client_secret": secret("sso-client-secret", keys),
-        "payment_secret": secret("payment-secret", keys),
-        "sync_token": sync_token,
-        "sync_inbound_token": secret("sync-inbound-token", keys),
-        "pgpass": f"*:{data.postgres_port}:{data.portal_database}:{data.portal_db_user}:{db_password(data)}",
-    }
     return env, secret_files
 
 
 def prepare(data) -> tuple[str, str, list]:
-    """What the portal and the stand-ins share on a host: packages, the service account, its
-    directories, the CA and the release's wheelhouse. Returns (code release, version, changes)."""
+    """What the portal and the lab's stand-ins share on a host: packages, the service account,
+    its directories, the CA and the release's wheelhouse. Returns (code release, version, changes)."""
     code_release, source = portal_release()
     version = code_release.split("-", 1)[0]
     apt.packages(name=named("app-01") + ": venv and curl", packages=["python3-venv", "curl"], no_recommends=True)
@@ -109,9 +126,16 @@ def install(target: str, wheelhouse: str, requirement: str, control: str = "app-
 
 
 def put_secrets(secret_files: dict[str, str]) -> list:
-    """Secret files readable by the service account only (libpq ignores a pgpass others can read)."""
-    return [files.put(name=f"{named('app-02')}: secret {name}", dest=f"{SECRETS}/{name}", src=StringIO(value),
-                      user="dichvucong", group="dichvucong", mode="600") for name, value in secret_files.items()]
+    """Secret files readable by the service account only (libpq ignores a pgpass others can
+    read); any other file in the secrets directory (a stand-in's, a credential the host no
+    longer has) is removed."""
+    changed = [files.put(name=f"{named('app-02')}: secret {name}", dest=f"{SECRETS}/{name}", src=StringIO(value),
+                         user="dichvucong", group="dichvucong", mode="600") for name, value in secret_files.items()]
+    for path in host.get_fact(FindFiles, path=SECRETS, maxdepth=1) or []:
+        if posixpath.basename(path) not in secret_files:
+            changed.append(files.file(name=f"{named('app-02')}: no stale secret {posixpath.basename(path)}",
+                                      path=path, present=False))
+    return changed
 
 
 @deploy("App", data_defaults=defaults.ALL)
@@ -136,7 +160,8 @@ def app():
     current = host.get_fact(Link, path=f"{BASE}/current")
     running = (host.get_fact(SystemdStatus) or {}).get("dichvucong-web.service", False)
     on_release = bool(current) and current.get("link_target") == target and running
-    switch_command = f"UPSTREAM={data.web_upstream} /usr/local/sbin/dichvucong-switch {release}"
+    switch_command = (f"UPSTREAM={data.web_upstream} RELEASES_KEPT={data.releases_kept} "
+                      f"/usr/local/sbin/dichvucong-switch {release}")
     if not on_release:
         server.shell(name=named("app-03") + ": switch to the new release", commands=[switch_command])
     else:

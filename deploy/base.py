@@ -2,46 +2,59 @@
 
 from __future__ import annotations
 
+import shlex
 from io import StringIO
 
 from pyinfra import host
 from pyinfra.api import deploy
+from pyinfra.facts.server import Users
 from pyinfra.operations import apt, files, server, systemd
 
 from deploy import defaults
 from deploy.controls import applies, named
-from deploy.operations import apt_refresh, refuse, validated_file
+from deploy.operations import apt_refresh, validated_file
 from deploy.templates import render
 
 
-def admin_names() -> list[str]:
-    """The admin accounts this host must have."""
-    return [admin["name"] for admin in host.data.admins]
+# Groups that make an account an admin, besides the SSH login group (ssh_login_group): sudo gives root.
+ADMIN_GROUPS = ("sudo",)
 
 
-def guard_connection() -> bool:
-    """Refuse the host unless the account this deploy logs in with is one of its admins."""
-    user = host.data.ssh_user or "root"
-    if user in admin_names():
-        return True
-    refuse(name="[guard] the deploy's own login stays possible",
-           reason=f"this deploy logs in as {user!r}, which is not in 'admins' ({', '.join(admin_names()) or 'none'}):"
-                  " add it (with its key) to the admins data, or the hardened sshd would lock it out")
-    return False
+def former_admins() -> list[tuple[str, str]]:
+    """(name, home) of every account in the sudo or SSH login group that ``admins`` does not
+    list: ``admins`` is the whole list. The deploy's own login is always listed (deploy/guards.py
+    refuses the host otherwise), and root is never touched."""
+    listed = {admin["name"] for admin in host.data.admins}
+    groups = {*ADMIN_GROUPS, host.data.ssh_login_group}
+    return sorted((name, user["home"]) for name, user in (host.get_fact(Users) or {}).items()
+                  if name not in listed and name != "root" and groups & {user["group"], *user["groups"]})
+
+
+def offboarded(name: str, home: str) -> None:
+    """Take an admin's access away: the account locked and expired with no login shell, its
+    authorized keys removed, out of the admin groups; its home kept for the record."""
+    quoted = shlex.quote(name)
+    server.shell(name=f"{named('base-01')}: {name} no longer an admin", commands=[
+        f"usermod --lock --expiredate 1 --shell /usr/sbin/nologin {quoted}",
+        *(f"gpasswd --delete {quoted} {shlex.quote(group)} >/dev/null 2>&1 || true"
+          for group in (*ADMIN_GROUPS, host.data.ssh_login_group)),
+        f"rm -f {shlex.quote(home)}/.ssh/authorized_keys {shlex.quote(home)}/.ssh/authorized_keys2",
+        f"logger -t portalops -p authpriv.notice 'admin account {name} offboarded: not in the inventory admins'"])
 
 
 @deploy("Base", data_defaults=defaults.ALL)
 def base():
-    """Admins (base-01/02), hostname (base-03), time (base-04), journal (base-05), apt cache and
+    """Admins, the whole list (base-01/02), hostname (base-03), time (base-04), journal (base-05), apt cache and
     unattended security updates (base-06/07), no needless network services (base-08), legal
     banner (base-12), cron for the scheduled checks (base-13)."""
-    if not guard_connection():
-        return
     server.group(name=named("base-02") + ": login group", group=host.data.ssh_login_group)
     for admin in host.data.admins:
+        # Exactly the keys the inventory lists: a key taken off an admin's list stops working.
         server.user(name=f"{named('base-01')}: {admin['name']}", user=admin["name"], shell="/bin/bash",
                     groups=["sudo", host.data.ssh_login_group], append=True, public_keys=admin["keys"],
-                    create_home=True)
+                    delete_keys=True, create_home=True)
+    for name, home in former_admins():
+        offboarded(name, home)
     validated_file(name=named("base-01") + ": sudoers", content=render("sudoers.j2", host.data),
                    dest="/etc/sudoers.d/portalops-admins", check="visudo -cqf {path}", mode="440")
     server.hostname(name=named("base-03"), hostname=host.name)

@@ -229,8 +229,14 @@ WEB = {
     # their limits from these two numbers (a 1 KB limit would break every upload).
     "upload_max_mb_per_file": 20,
     "upload_max_files": 10,
+    # The province portal's sync listener for the one-stop hosts (HTTPS; each one-stop host
+    # proves itself with its own client certificate from the deploy's CA, which names its unit).
+    "sync_port": 8443,
     # Requests per minute per client address before nginx answers 429.
     "login_rate_per_minute": 20,
+    # The payment platform's callbacks need no login: per client address, at most this many a
+    # minute reach the portal (each refused one is a security event).
+    "payment_callback_rate_per_minute": 60,
     "submit_rate_per_minute": 30,
     # ModSecurity with the OWASP Core Rule Set in front of the portal.
     "waf": True,
@@ -271,10 +277,21 @@ BACKUP = {
 APP = {
     # gunicorn workers per portal host: about one per core plus one.
     "portal_workers": 3,
-    # Where the national-service stand-ins answer (None: the first monitor host, port 8900);
-    # a province in production points these at the real national services instead.
-    "standins_url": None,
-    "standins_port": 8900,
+    # Portal releases a host keeps besides the current one and the previous one (which going
+    # back needs), newest first; the switch script (deploy/files/dichvucong-switch) removes
+    # the rest after each healthy switch. Each is a whole virtual environment, about 80 MB
+    # (1.0.0): more lets an operator go further back by hand (dichvucong-switch RELEASE)
+    # without a deploy, at that much disk on every commune host; 0 keeps only the two.
+    # The switch script's own default (RELEASES_KEPT) is this number too.
+    "releases_kept": 3,
+    # The national services the portals call, outside the province: the national SSO (its
+    # issuer URL), the national payment platform and the national portal's sync API. Every
+    # portal host needs all three; the deploy refuses a portal host before any change without
+    # them. The lab's inventory points them at its own stand-ins (lab/national.py), which no
+    # production inventory has.
+    "national_sso_url": None,
+    "national_payment_url": None,
+    "national_sync_url": None,
     # More DVC_* settings for the portal (see portal/dichvucong/config.py), e.g. {"DVC_DB_POOL_SIZE": "16"}.
     "portal_extra_env": {},
 }
@@ -284,10 +301,13 @@ MONITORING = {
     # scraped over TLS with a client certificate, from the monitor hosts only (firewall).
     "node_exporter_port": 9100,
     "exporter_port": 9120,
-    # Debian's nginx exporter on the web hosts (HTTPS; nginx's counters read from a status page
-    # on 127.0.0.1 only) and its PostgreSQL exporter on the database hosts (mutual TLS; a
-    # pg_monitor role over the local socket, no password).
+    # Debian's nginx exporter on the web hosts (nginx's counters read from a status page on
+    # 127.0.0.1 only) and its PostgreSQL exporter on the database hosts (mutual TLS; a
+    # pg_monitor role over the local socket, no password). Debian's nginx exporter cannot ask
+    # for a client certificate, so it answers on loopback (nginx_exporter_local_port) and
+    # nginx serves it on nginx_exporter_port with mutual TLS.
     "nginx_exporter_port": 9113,
+    "nginx_exporter_local_port": 9114,
     "nginx_status_port": 8080,
     "postgres_exporter_port": 9187,
     # The monitor host: Prometheus and Alertmanager (HTTPS and a password; open to the admin
@@ -309,9 +329,9 @@ MONITORING = {
     "alert_smtp": None,
     # The journey probe: a test citizen searches the catalogue, logs in, files a dossier with
     # an attachment, looks it up, reads the attachment back and withdraws it, on each portal
-    # host. It leaves a withdrawn dossier per run, so it runs every journey_probe_interval, and
-    # by default only with the deploy's own SSO stand-in (None: on when standins_url is None).
-    "journey_probe": None,
+    # host. It leaves a withdrawn dossier per run and needs a test citizen at the national SSO,
+    # so it is off unless the inventory turns it on (the lab's does, with its SSO stand-in).
+    "journey_probe": False,
     "journey_probe_interval": "5m",
     "journey_probe_timeout": "30s",
     "journey_citizen": "001099000001",

@@ -98,15 +98,13 @@ def agent_config(data, roles: list[str], host_name: str) -> dict:
 
 
 def journey_enabled(data) -> bool:
-    """The journey files (and withdraws) a real dossier through the SSO and national stand-ins:
-    on by default only where the deploy's own stand-ins serve the portals (the lab)."""
-    return data.journey_probe if data.journey_probe is not None else not data.standins_url
+    """The journey files (and withdraws) a real dossier through the national SSO: only where the
+    inventory turns it on (the lab, whose SSO stand-in knows the test citizen)."""
+    return bool(data.journey_probe)
 
 
 def probe_config(data) -> dict:
     """The probe modules of the monitor host, blackbox-style (monitors/portalops_exporters/probe)."""
-    from deploy.app import standins_url
-
     tls = {"ca_file": f"{EXPORTER_TLS}/ca.pem"}
     modules = {
         "https_portal": {"prober": "http", "timeout": "5s", "http": {
@@ -116,7 +114,7 @@ def probe_config(data) -> dict:
     }
     if journey_enabled(data):
         modules["journey"] = {"prober": "journey", "timeout": data.journey_probe_timeout, "journey": {
-            "citizen": data.journey_citizen, "sso_issuer": f"{standins_url(data)}/sso",
+            "citizen": data.journey_citizen, "sso_issuer": data.national_sso_url,
             "catalogue_query": data.journey_catalogue_query, "procedure_code": data.journey_procedure_code,
             "tls_config": tls}}
     return {"modules": modules}

@@ -4,13 +4,11 @@ What a host opens to whom is its roles' openings in the role table (inventory/ro
 web ports to everyone on portal and one-stop hosts, PostgreSQL to the province's portal
 hosts, every exporter to the monitor hosts, pgBackRest's port between database and backup
 hosts; SSH only from the admin networks, with new connections rate-limited per source. The
-ruleset is checked with ``nft -c`` before it is loaded, and the deploy refuses a ruleset that
-would not let its own connection back in.
+ruleset is checked with ``nft -c`` before it is loaded; a host whose ruleset would not let the
+deploy's own connection back in is refused before anything changes (deploy/guards.py).
 """
 
 from __future__ import annotations
-
-import ipaddress
 
 from pyinfra import host
 from pyinfra.api import deploy
@@ -18,8 +16,7 @@ from pyinfra.operations import apt, server, systemd
 
 from deploy import defaults
 from deploy.controls import named
-from deploy.facts import SshClientAddress
-from deploy.operations import refuse, validated_file
+from deploy.operations import validated_file
 from deploy.peers import addresses_of, this_host
 from deploy.templates import render
 from inventory.roles import ADMIN_NETWORKS, HostRoles
@@ -53,23 +50,9 @@ def allow_rules(roles: HostRoles) -> tuple[list[int], list[dict]]:
     return public, rules
 
 
-def guard_admin_networks() -> bool:
-    """Refuse the host unless the address this deploy connects from is in the admin networks."""
-    source = host.get_fact(SshClientAddress, _sudo=False)
-    networks = [ipaddress.ip_network(n, strict=False) for n in host.data.admin_networks]
-    if source and any(ipaddress.ip_address(source) in network for network in networks):
-        return True
-    refuse(name="[guard] the deploy's own connection stays allowed",
-           reason=f"this deploy connects from {source or 'an unknown address'}, outside admin_networks "
-                  f"({', '.join(map(str, networks)) or 'none'}): the firewall would shut it out")
-    return False
-
-
 @deploy("Firewall", data_defaults=defaults.ALL)
 def firewall():
     """nftables ruleset per role (fw-01..04), enabled at boot, loaded only after ``nft -c`` passes."""
-    if not guard_admin_networks():
-        return
     roles = this_host()
     public, rules = allow_rules(roles)
     apt.packages(name=named("fw-01") + ": nftables", packages=["nftables"], no_recommends=True)

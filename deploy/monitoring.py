@@ -107,12 +107,13 @@ def node_exporter() -> None:
     restart_on("prometheus-node-exporter", changed, "mon-01")
 
 
-def standard_exporter(exporter: DebianExporter, args: str, environment: str = "", web_config: bool = True) -> None:
-    """One of Debian's exporters (mon-01) with this host's certificate (mon-02), its arguments in
-    its /etc/default file (``args``, and ``environment`` lines before them)."""
+def standard_exporter(exporter: DebianExporter, args: str, environment: str = "", own_tls: bool = True) -> None:
+    """One of Debian's exporters (mon-01), with this host's certificate and a web configuration
+    asking for the deploy's client certificates (mon-02) unless something in front of it does
+    (``own_tls``), its arguments in its /etc/default file (``args``, ``environment`` lines before)."""
     apt.packages(name=f"{named('mon-01')}: {exporter.package}", packages=[exporter.package], no_recommends=True)
-    changed = tls_files(exporter.etc, "prometheus", "mon-02")
-    if web_config:
+    changed = tls_files(exporter.etc, "prometheus", "mon-02") if own_tls else []
+    if own_tls:
         changed.append(files.put(name=f"{named('mon-02')}: {exporter.package}'s TLS", dest=f"{exporter.etc}/web.yml",
                                  src=StringIO(render("exporter-web.yml.j2", host.data, directory=exporter.etc)),
                                  group="prometheus", mode="640"))
@@ -127,13 +128,13 @@ def standard_exporter(exporter: DebianExporter, args: str, environment: str = ""
 
 
 def nginx_exporter() -> None:
-    """Debian's nginx exporter: nginx's counters from its loopback status page, served over HTTPS
-    (this version cannot ask for a client certificate: the firewall keeps it to the monitor hosts)."""
+    """Debian's nginx exporter: nginx's counters from its loopback status page, answered on
+    loopback only; nginx serves it to the monitor hosts with mutual TLS (deploy/web.py), since
+    this version cannot ask for a client certificate itself."""
     data = host.data
-    standard_exporter(NGINX, web_config=False, args=(
+    standard_exporter(NGINX, own_tls=False, args=(
         f"-nginx.scrape-uri=http://127.0.0.1:{data.nginx_status_port}/stub_status "
-        f"-web.listen-address=:{data.nginx_exporter_port} -web.secured-metrics "
-        f"-web.ssl-server-cert={NGINX.etc}/cert.pem -web.ssl-server-key={NGINX.etc}/key.pem"))
+        f"-web.listen-address=127.0.0.1:{data.nginx_exporter_local_port}"))
 
 
 def postgres_exporter() -> None:

@@ -1,12 +1,13 @@
 """The whole deploy: ``pyinfra INVENTORY deploy/site.py --config deploy/config.py`` (or ``portalops deploy INVENTORY``).
 
 The role table (inventory/roles.py) says which packaged deploys a host gets; this file says
-in which order. Every host gets the hardening first (base and the firewall hold the guards
-that refuse a host before anything would lock its operator out); then each role's services:
-PostgreSQL, pgBackRest, nginx with TLS and the WAF, the portal release, the national-service
-stand-ins; then the monitoring agent, and Prometheus and Alertmanager where they run. Last,
-the integrity baselines (AIDE, rkhunter) are taken of the finished host, and the exporter's
-own one renewed if the deploy changed it.
+in which order. First the lock-out guards (deploy/guards.py): a host one of them refuses gets
+nothing else, so it is left as it was. Then the hardening; then each role's services:
+PostgreSQL, pgBackRest, nginx with TLS and the WAF, the portal release; then the monitoring
+agent, and Prometheus and Alertmanager where they run. Last, the integrity baselines (AIDE,
+rkhunter) are taken of the finished host, and the exporter's own one renewed if the deploy
+changed it. The national services' stand-ins are the lab's, on a host of its own
+(deploy/national_site.py); a province host loses whatever an older deploy put there.
 
 One call a line, in order: pyinfra orders operations across hosts by where they are called.
 """
@@ -18,6 +19,7 @@ from deploy.backup import backups
 from deploy.base import base
 from deploy.database import database
 from deploy.firewall import firewall
+from deploy.guards import guards
 from deploy.integrity import integrity
 from deploy.intrusion import intrusion
 from deploy.kernel import kernel
@@ -25,10 +27,10 @@ from deploy.monitoring import integrity_baseline_renewed, monitoring_agent, moni
 from deploy.patching import patching
 from deploy.peers import this_host
 from deploy.ssh import ssh
-from deploy.standins import standins
+from deploy.standins import standins_removed
 from deploy.web import web
 
-gets = this_host().deploys
+gets = this_host().deploys if guards() else []
 
 if "base" in gets:
     base()
@@ -54,12 +56,13 @@ if "web" in gets:
     web()
 if "app" in gets:
     app()
-if "standins" in gets:
-    standins()
+if gets:
+    standins_removed()
 if "monitoring_agent" in gets:
     monitoring_agent()
 if "monitoring_server" in gets:
     monitoring_server()
 if "integrity" in gets:
     integrity()
-integrity_baseline_renewed()
+if gets:
+    integrity_baseline_renewed()

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 CA_DAYS = 3650
-HOST_DAYS = 397  # the longest a browser accepts
+HOST_DAYS = 365  # within the 366 days Mozilla's intermediate profile allows (sslyze checks it)
 RENEW_DAYS = 30
 # A host's certificate serves TLS (nginx, PostgreSQL, pgBackRest's server) and proves the host
 # to the servers it calls (pgBackRest's client certificates).
@@ -97,7 +97,9 @@ def host_certificate(directory: Path, host_name: str, address: str,
     now = datetime.datetime.now(datetime.timezone.utc)
     if cert_path.exists() and key_path.exists():
         cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
-        if (_names(cert) == wanted and _usages(cert) == set(USAGES) and _crl_urls(cert) == ([crl_url] if crl_url else [])
+        lifetime = cert.not_valid_after_utc - cert.not_valid_before_utc
+        if (cert.serial_number not in revoked_serials(directory) and _names(cert) == wanted
+                and lifetime <= datetime.timedelta(days=HOST_DAYS, minutes=5) and _usages(cert) == set(USAGES) and _crl_urls(cert) == ([crl_url] if crl_url else [])
                 and cert.not_valid_after_utc - now > datetime.timedelta(days=RENEW_DAYS)):
             return _chain(cert_path, ca_cert), key_path.read_text(), _pem(ca_cert)
     key = ec.generate_private_key(ec.SECP256R1())
@@ -141,14 +143,35 @@ CRL_PATH = "/pki/portalops-ca.crl"  # where the web hosts serve the CA's revocat
 CRL_DAYS = 30
 
 
+def revoked_serials(directory: Path) -> set[int]:
+    """The serial numbers the CA in ``directory`` has revoked (its ``revoked`` file, hex, one a line)."""
+    revoked_file = directory / "revoked"
+    return {int(line, 16) for line in revoked_file.read_text().split()} if revoked_file.exists() else set()
+
+
+def revoke(directory: Path, host_name: str) -> int:
+    """Revoke the certificate the CA in ``directory`` issued to ``host_name``; its serial.
+
+    The next deploy of the web hosts carries the new revocation list (a one-stop host's sync is
+    then refused), and the next deploy of the host itself issues it a new certificate."""
+    cert_path = directory / "issued" / f"{host_name}.pem"
+    if not cert_path.exists():
+        raise FileNotFoundError(f"no certificate issued to {host_name!r} in {directory / 'issued'}")
+    serial = x509.load_pem_x509_certificate(cert_path.read_bytes()).serial_number
+    if serial not in revoked_serials(directory):
+        with open(directory / "revoked", "a") as revoked:
+            revoked.write(f"{serial:x}\n")
+    return serial
+
+
 def revocation_list(directory: Path) -> bytes:
     """The CA's revocation list (DER), signed once and reused until a week before it expires.
 
     Serial numbers listed in ``revoked`` (one per line, hex) in the CA directory are revoked.
     """
     ca_cert, ca_key = ensure_ca(directory)
-    path, revoked_file = directory / "ca.crl", directory / "revoked"
-    revoked = sorted({int(line, 16) for line in revoked_file.read_text().split()} if revoked_file.exists() else set())
+    path = directory / "ca.crl"
+    revoked = sorted(revoked_serials(directory))
     now = datetime.datetime.now(datetime.timezone.utc)
     if path.exists():
         crl = x509.load_der_x509_crl(path.read_bytes())

@@ -169,6 +169,9 @@ class Role:
 
 
 PUBLIC_WEB = Opening("public_web", ("web_ports",), (EVERYONE,))
+# The province portal's sync listener: each one-stop host sends its unit's dossiers there,
+# proving who it is with its own client certificate.
+FROM_ONESTOP_HOSTS = Opening("onestop_sync", ("sync_port",), (ONESTOP_HOSTS,))
 # pgBackRest's TLS server on a database host: the backup hosts reach it to take the copies.
 TO_BACKUP_HOSTS = Opening("backup_hosts", ("backup_port",), (BACKUP_HOSTS,), service="pgbackrest")
 
@@ -185,21 +188,18 @@ EVERY_HOST = Role(
 
 ROLES = {role.name: role for role in (
     Role("portal", "The province's portal: nginx with TLS and the WAF in front of the portal release, whose "
-                   "database is on the db host and which syncs to the national portal.",
+                   "database is on the db host, which takes the one-stop hosts' sync and syncs to the national "
+                   "portal.",
          deploys=("web", "app"), services=("nginx", "dichvucong-web", "dichvucong-outbox"),
-         openings=(PUBLIC_WEB,), stores=("uploads",), exporters=(NGINX,), portal=PROVINCE),
+         openings=(PUBLIC_WEB, FROM_ONESTOP_HOSTS), stores=("uploads",), exporters=(NGINX,), portal=PROVINCE),
     Role("db", "The province's database: PostgreSQL for the portal hosts over TLS, backed up by pgBackRest.",
          deploys=("database", "backups"), services=("postgresql",), ports=("postgres_port",),
          openings=(Opening("app_hosts", ("postgres_port",), (PROVINCE_PORTALS,)), TO_BACKUP_HOSTS),
          stores=("database", "backup_repository"), exporters=(POSTGRES,), database=SHARED),
-    Role("monitor", "Prometheus and Alertmanager, scraping and probing every host; and the national-service "
-                    "stand-ins the portals call.",
-         deploys=("standins", "monitoring_server"), services=("prometheus", "alertmanager", "dichvucong-standins"),
-         ports=("prometheus_port", "alertmanager_port", "standins_port"),
-         openings=(Opening("admins_to_monitor", ("prometheus_port", "alertmanager_port"), (ADMIN_NETWORKS,)),
-                   # Called by the portals, and by browsers (the SSO) from the admin networks,
-                   # where the lab's tests and load generators run.
-                   Opening("standins", ("standins_port",), (WEB_HOSTS, ADMIN_NETWORKS)))),
+    Role("monitor", "Prometheus and Alertmanager, scraping and probing every host.",
+         deploys=("monitoring_server",), services=("prometheus", "alertmanager"),
+         ports=("prometheus_port", "alertmanager_port"),
+         openings=(Opening("admins_to_monitor", ("prometheus_port", "alertmanager_port"), (ADMIN_NETWORKS,)),)),
     Role("backup", "Keeps a copy of every database host's backups, in pgBackRest's TLS server.",
          deploys=("backups",), services=("pgbackrest",), ports=("backup_port",),
          openings=(Opening("database_hosts", ("backup_port",), (DATABASE_HOSTS,)),),

@@ -22,6 +22,7 @@ from inventory.units import Host, format_units, load_units
 from lab import LabError, apt_cache, cgroups, kernel_limits, network, settings
 from lab.host import LabHost, NSPAWN, mounted_paths
 from lab.image import ensure_image
+from lab.national import national_host, province_data, write_national_inventory
 from lab.prerequisites import require_all
 from lab.process import run, terminate
 from lab.selection import check_addresses
@@ -141,6 +142,12 @@ def up(hosts: list[Host], log=print) -> UpReport:
     """
     require_all()
     check_addresses(hosts)
+    province = hosts
+    taken = [h.host for h in province if settings.NATIONAL_ADDRESS == h.address or settings.NATIONAL_HOST == h.host]
+    if taken:
+        raise LabError(f"{', '.join(taken)}: the lab keeps {settings.NATIONAL_HOST} ({settings.NATIONAL_ADDRESS}) for "
+                       "its national-service stand-ins; give the units table's host another name and address")
+    hosts = [*province, national_host()]  # the machines: the province's, and the national stand-ins'
     with _locked():
         changed = kernel_limits.raise_limits()
         if changed:
@@ -174,25 +181,38 @@ def up(hosts: list[Host], log=print) -> UpReport:
         for lab_host in to_boot:
             lab_host.boot()
         _wait_for_ssh(list(wanted.values()))
-        settings.UNITS_FILE.write_text(format_units(hosts))
+        settings.UNITS_FILE.write_text(format_units(province))
         write_inventory_file(settings.UNITS_FILE, settings.INVENTORY_FILE, lab_data())
-        return UpReport(kept=kept, started=[h.name for h in to_boot], removed=removed)
+        write_national_inventory(connection())
+        province_names = {h.host for h in province}  # the report counts the province's hosts
+        return UpReport(kept=[name for name in kept if name in province_names],
+                        started=[h.name for h in to_boot if h.name in province_names], removed=removed)
 
 
-def lab_data() -> dict:
-    """What every lab host shares in the inventory: how pyinfra reaches it, and the data the
-    deploys need to keep that access (admins with the operator's key, the admin network, the cache)."""
+def connection() -> dict:
+    """How pyinfra reaches a lab host: the operator's key, strict host keys, sudo, the apt cache."""
     return {
         "ssh_user": settings.SSH_USER,
         "ssh_key": str(settings.OPERATOR_KEY),
         "ssh_known_hosts_file": str(settings.KNOWN_HOSTS),
         "ssh_strict_host_key_checking": "yes",
         "_sudo": True,
+        "apt_proxy": apt_cache.proxy_url(),
+    }
+
+
+def lab_data() -> dict:
+    """What every host of the lab's province shares in the inventory: how pyinfra reaches it,
+    the data the deploys need to keep that access (admins with the operator's key, the admin
+    network), and the lab-only parts: the apt cache, the national services' stand-ins and the
+    load test's source addresses."""
+    return {
+        **connection(),
         "admins": [{"name": settings.SSH_USER,
                     "keys": [Path(f"{settings.OPERATOR_KEY}.pub").read_text().strip()]}],
         "admin_networks": [f"{settings.CONTROLLER_ADDRESS}/32"],
-        "apt_proxy": apt_cache.proxy_url(),
         "loadtest_sources": str(settings.LOAD_SOURCES),
+        **province_data(),
     }
 
 
@@ -206,6 +226,8 @@ def lab_hosts() -> list[Host]:
 def status() -> list[HostStatus]:
     """Each lab host, whether it runs and whether SSH answers (checked in parallel)."""
     hosts = lab_hosts()
+    if hosts and LabHost(national_host()).directory.exists():
+        hosts.append(national_host())
 
     def check(host: Host) -> HostStatus:
         running = LabHost(host).running()
@@ -254,7 +276,7 @@ def down(purge: bool = False, log=print) -> None:
         network.remove_host_links()
         network.remove_bridge()
         kernel_limits.restore_limits()
-        for path in (settings.UNITS_FILE, settings.INVENTORY_FILE, settings.KNOWN_HOSTS,
+        for path in (settings.UNITS_FILE, settings.INVENTORY_FILE, settings.NATIONAL_INVENTORY_FILE, settings.KNOWN_HOSTS,
                      settings.SSH_CONFIG):
             path.unlink(missing_ok=True)
         if purge:

@@ -42,6 +42,13 @@ BASE_PACKAGES = ("systemd", "systemd-sysv", "dbus", "openssh-server", "python3",
 # Bump when the image recipe in lab/image.py changes, so cached images are rebuilt.
 IMAGE_RECIPE = 2
 
+# The lab's stand-ins for the national services (SSO, payment platform, national portal): an
+# outside party's host of the lab's own, never a host of the province's units table, on an
+# address outside the range the units table gives hosts (lab/national.py).
+NATIONAL_HOST = "national-services"
+NATIONAL_ADDRESS = str(LAB_NETWORK[5 * 256 + 1])
+NATIONAL_PORT = 8900
+
 # Default lab sizes per topology: (districts, communes).
 DEFAULT_SIZE = {"2020": (2, 3), "2025": (0, 5)}
 DEFAULT_TOPOLOGY = "2025"
@@ -64,6 +71,7 @@ SSH_USER = "portalops"
 HOSTS_DIR = STATE_DIR / "hosts"
 UNITS_FILE = STATE_DIR / "units.csv"
 INVENTORY_FILE = STATE_DIR / "inventory.py"
+NATIONAL_INVENTORY_FILE = STATE_DIR / "national.py"
 SSH_DIR = STATE_DIR / "ssh"
 OPERATOR_KEY = SSH_DIR / "id_ed25519"
 KNOWN_HOSTS = SSH_DIR / "known_hosts"

@@ -3,10 +3,17 @@
 Secrets (SSO client secret, payment key, sync tokens) are generated per stack
 into files of mode 0600 in the stack's directory and handed over as *_FILE
 variables, never on a command line.
+
+By default every portal is payment merchant H56 with one shared key, and one-stop
+hosts sync to the province with one shared token. A stack may instead give units a
+merchant and key of their own (``merchant_units``, as the deploy does) and start the
+province with a senders file (``sync_senders``); with no nginx in front, a test then
+sends the X-Sync-Sender header nginx would set.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -92,6 +99,7 @@ class Portal:
     sync_token_file: Path
     stack: "Stack"
     processes: list[Process] = field(default_factory=list)
+    overrides: dict[str, str] = field(default_factory=dict)  # settings of this instance only
 
     @property
     def url(self) -> str:
@@ -111,7 +119,17 @@ class Portal:
             DVC_SYNC_URL=self.sync_url, DVC_SYNC_TOKEN_FILE=str(self.sync_token_file),
             DVC_SYNC_INBOUND_TOKEN_FILE=str(s.secret("sync_inbound_token")),
             PROMETHEUS_MULTIPROC_DIR=str(s.directory / "metrics" / self.name),
-        ) | s.portal_env
+        ) | self.credentials() | s.portal_env | self.overrides
+
+    def credentials(self) -> dict[str, str]:
+        """The settings of this unit's own credentials, where the stack gives it some."""
+        s, own = self.stack, {}
+        if self.unit_code in s.merchant_units:
+            own.update(DVC_PAYMENT_MERCHANT=self.unit_code,
+                       DVC_PAYMENT_SECRET_FILE=str(s.secret(merchant_secret(self.unit_code))))
+        if self.mode == "province" and s.sync_senders is not None:
+            own.update(DVC_SYNC_SENDERS_FILE=str(s.senders_file))
+        return own
 
     @property
     def name(self) -> str:
@@ -143,14 +161,28 @@ class Portal:
             process.stop(sig)
 
 
+def merchant_secret(unit_code: str) -> str:
+    """The name of the secret holding the payment key of ``unit_code``'s own merchant."""
+    return f"payment_secret-{unit_code}"
+
+
 class Stack:
-    """PostgreSQL, the stand-ins, the provincial portal, and any one-stop portals."""
+    """PostgreSQL, the stand-ins, the provincial portal, and any one-stop portals.
+
+    + merchant_units: units that are payment merchants of their own, named by unit code, each
+      with its own key; the gateway then knows these merchants only. Empty: every portal is
+      merchant H56 with one shared key
+    + sync_senders: host name -> unit code, the province's senders file; None: token only
+    """
 
     def __init__(self, directory: Path, workers: int = 2, portal_port: int | None = None,
-                 standins_port: int | None = None, portal_env: dict[str, str] | None = None):
+                 standins_port: int | None = None, portal_env: dict[str, str] | None = None,
+                 merchant_units: tuple[str, ...] = (), sync_senders: dict[str, str] | None = None):
         self.directory = Path(directory)
         self.workers = workers
         self.portal_env = dict(portal_env or {})
+        self.merchant_units = tuple(merchant_units)
+        self.sync_senders = sync_senders
         self.cluster = Cluster(self.directory / "postgres", free_port())
         self.standins_port = standins_port or free_port()
         self.portal_port = portal_port or free_port()
@@ -171,15 +203,31 @@ class Stack:
         """The file holding a generated secret (mode 0600)."""
         return self.directory / "secrets" / name
 
+    @property
+    def merchant_keys_file(self) -> Path:
+        """The gateway's keys of the units' own merchants (merchant -> key)."""
+        return self.secret("payment_secrets.json")
+
+    @property
+    def senders_file(self) -> Path:
+        """The province's senders file (host name -> unit code)."""
+        return self.directory / "sync_senders.json"
+
     def _write_secrets(self) -> None:
         folder = self.directory / "secrets"
         folder.mkdir(parents=True, exist_ok=True)
         folder.chmod(0o700)
-        for name in SECRET_NAMES:
+        for name in SECRET_NAMES + tuple(merchant_secret(unit) for unit in self.merchant_units):
             path = self.secret(name)
             if not path.exists():
                 path.touch(mode=0o600)
                 path.write_text(secrets.token_urlsafe(32))
+        if self.merchant_units:
+            self.merchant_keys_file.touch(mode=0o600)
+            self.merchant_keys_file.write_text(json.dumps(
+                {unit: self.secret(merchant_secret(unit)).read_text() for unit in self.merchant_units}))
+        if self.sync_senders is not None:
+            self.senders_file.write_text(json.dumps(self.sync_senders))
 
     def start(self) -> "Stack":
         """Start everything; the provincial portal syncs to the national stand-in."""
@@ -189,8 +237,11 @@ class Stack:
         env = dict(os.environ, STANDIN_PUBLIC_URL=self.standins_url, STANDIN_STATE_DIR=str(self.directory / "standins"),
                    STANDIN_SSO_CLIENT_SECRET_FILE=str(self.secret("sso_client_secret")),
                    STANDIN_SSO_REDIRECT_PREFIX="http://127.0.0.1:",
-                   STANDIN_PAYMENT_SECRET_FILE=str(self.secret("payment_secret")),
                    STANDIN_NATIONAL_TOKEN_FILE=str(self.secret("national_token")))
+        if self.merchant_units:
+            env["STANDIN_PAYMENT_SECRETS_FILE"] = str(self.merchant_keys_file)
+        else:
+            env["STANDIN_PAYMENT_SECRET_FILE"] = str(self.secret("payment_secret"))
         self.standins = Process("standins", [DICHVUCONG, "standins", "--port", str(self.standins_port)], env,
                                 self.directory / "standins.log")
         self.standins.start()
@@ -202,16 +253,19 @@ class Stack:
             raise
         return self
 
-    def add_replica(self, of: Portal) -> Portal:
-        """A second instance of a portal on the same database (another host of the same unit)."""
-        replica = Portal(of.unit_code, of.mode, free_port(), of.database_url, of.sync_url, of.sync_token_file, self)
+    def add_replica(self, of: Portal, env: dict[str, str] | None = None) -> Portal:
+        """A second instance of a portal on the same database (another host of the same unit),
+        with settings ``env`` of its own."""
+        replica = Portal(of.unit_code, of.mode, free_port(), of.database_url, of.sync_url, of.sync_token_file, self,
+                         overrides=of.overrides | (env or {}))
         self.portals.append(replica)
         replica.start()
         return replica
 
-    def add_portal(self, unit_code: str, mode: str, port: int | None = None) -> Portal:
-        """Start a portal for ``unit_code``: the province syncs to the national stand-in, a one-stop
-        host to the provincial portal."""
+    def add_portal(self, unit_code: str, mode: str, port: int | None = None,
+                   env: dict[str, str] | None = None) -> Portal:
+        """Start a portal for ``unit_code``, with settings ``env`` of its own: the province syncs to
+        the national stand-in, a one-stop host to the provincial portal."""
         database = "dichvucong_" + unit_code.replace(".", "_").lower()
         url = self.cluster.url(database)
         if not self._database_exists(database):
@@ -220,7 +274,7 @@ class Stack:
             sync_url, token = f"{self.standins_url}/national", self.secret("national_token")
         else:
             sync_url, token = f"{self.province.url}/api/sync", self.secret("sync_inbound_token")
-        portal = Portal(unit_code, mode, port or free_port(), url, sync_url, token, self)
+        portal = Portal(unit_code, mode, port or free_port(), url, sync_url, token, self, overrides=dict(env or {}))
         self.portals.append(portal)
         portal.start()
         return portal

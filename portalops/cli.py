@@ -103,19 +103,43 @@ def inventory_pyinfra(table, output, ssh_user, ssh_key):
 @click.option("--diff", is_flag=True, help="Show the differences of changed files.")
 @click.option("--data", multiple=True, metavar="KEY=VALUE",
               help="Override a deploy default for every host, e.g. ssh_max_auth_tries=4 (JSON values).")
-def deploy_command(inventory, limit, dry, diff, data):
+@click.option("--batch", metavar="N|N%",
+              help="Roll out in waves: a canary, then N hosts (or N% of the targeted hosts) per pyinfra run.")
+@click.option("--canary", metavar="HOST", help="With --batch: the host that goes first, alone "
+              "[the first one-stop host targeted].")
+@click.option("--max-fail", default=0, show_default=True, type=click.IntRange(min=0), metavar="N",
+              help="With --batch: stop after a wave with more failed or unreachable hosts than this.")
+def deploy_command(inventory, limit, dry, diff, data, batch, canary, max_fail):
     """Provision and harden every host of INVENTORY (a pyinfra inventory file) in parallel.
 
     Runs deploy/site.py with pyinfra, then lists each host: unchanged, changed, failed (and
     at which control), or unreachable. Exits 1 if any host failed or was unreachable.
+
+    With --batch the change reaches the hosts in waves, each its own pyinfra run (--limit
+    narrows the hosts first): the canary, then N hosts at a time; a failed canary, or a
+    wave with more than --max-fail failed or unreachable hosts, stops the rollout, and the
+    hosts it never touched are listed. Exits 1 if it stopped or any host failed. Without
+    --batch every host is in one run, as before: what the first converge of a new province
+    needs, since its hosts depend on each other within that run (pyinfra orders operations
+    across hosts, so the province's database is up before its portal starts).
     """
-    from deploy.rollout import deploy
+    from deploy.rollout import RolloutError, deploy, rollout
 
-    _report(deploy(inventory, limit, dry, diff, data), dry)
+    if batch is None:
+        if canary or max_fail:
+            raise click.UsageError("--canary and --max-fail go with --batch")
+        _report(deploy(inventory, limit, dry, diff, data), dry)
+        return
+    try:
+        result = rollout(inventory, batch, limit, canary, max_fail, dry, diff, data,
+                         on_wave=lambda wave: _print_wave(wave, dry))
+    except RolloutError as error:
+        raise click.UsageError(str(error)) from error
+    _report_rollout(result)
 
 
-def _report(outcomes, dry: bool = False) -> None:
-    """Print the per-host table of a pyinfra run; exit 1 if any host failed or was unreachable."""
+def _print_outcomes(outcomes, dry: bool = False) -> list:
+    """Print the per-host table of a pyinfra run and its totals; the hosts that failed or were unreachable."""
     verb = "would change" if dry else "changed"
     click.echo(plain_table(["host", "state", verb, "unchanged", "failed at"], [
         (o.name, o.state if not dry or o.state == "unreachable" else ("would change" if o.changed else "unchanged"),
@@ -124,7 +148,33 @@ def _report(outcomes, dry: bool = False) -> None:
     total = sum(o.changed for o in outcomes)
     click.echo(f"{len(outcomes)} hosts, {total} operations {verb}, {len(bad)} failed or unreachable"
                + (f": {', '.join(o.name for o in bad)}" if bad else ""))
-    if bad:
+    return bad
+
+
+def _report(outcomes, dry: bool = False) -> None:
+    """Print the per-host table of a pyinfra run; exit 1 if any host failed or was unreachable."""
+    if _print_outcomes(outcomes, dry):
+        sys.exit(1)
+
+
+def _print_wave(wave, dry: bool = False) -> None:
+    """A wave of a rollout as it ends: its hosts' table (pyinfra's log of it is above)."""
+    click.echo(f"\n{wave.name}: {len(wave.hosts)} host{'s' if len(wave.hosts) != 1 else ''}")
+    _print_outcomes(wave.outcomes, dry)
+
+
+def _report_rollout(result) -> None:
+    """After the waves' tables: the hosts never touched and why; exit 1 if the rollout stopped
+    or any host failed or was unreachable."""
+    bad = [o.name for wave in result.ran for o in wave.bad]
+    if result.not_run:
+        click.echo(f"\nrollout stopped: {result.stopped}; not touched:")
+        click.echo(plain_table(["host", "wave"], [(name, wave.name) for wave in result.not_run for name in wave.hosts]))
+    waves = len(result.ran) + len(result.not_run)
+    click.echo(f"\n{len(result.ran)} of {waves} waves ran ({len(result.outcomes)} hosts), "
+               f"{len(bad)} failed or unreachable" + (f" ({', '.join(bad)})" if bad else "")
+               + f", {len(result.untouched)} not touched")
+    if result.not_run or bad:
         sys.exit(1)
 
 
@@ -152,6 +202,30 @@ def restore_command(inventory, host, source, target_time, yes):
     if not outcomes:
         raise click.UsageError(f"{host}: no such host in {inventory}")
     _report(outcomes)
+
+
+@main.group("tls", cls=ClearErrorsGroup)
+def tls_group():
+    """The deploy's CA: the certificates it issued to the hosts."""
+
+
+@tls_group.command("revoke")
+@click.argument("host")
+def tls_revoke(host):
+    """Revoke the certificate the deploy's CA issued to HOST (a one-stop host lost or compromised).
+
+    Then deploy the province's portal hosts (`portalops deploy INVENTORY --limit portal`): their
+    sync listener refuses HOST from then on, and only HOST. HOST's own next deploy issues it a
+    new certificate, so deploy it only once it is rebuilt and trusted again.
+    """
+    from deploy.tls import default_ca_dir, revoke
+
+    try:
+        serial = revoke(default_ca_dir(), host)
+    except FileNotFoundError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"revoked {host}'s certificate (serial {serial:x}); "
+               "now: portalops deploy INVENTORY --limit portal")
 
 
 @main.command("audit")
@@ -344,8 +418,21 @@ def lab_up(topology_name, units, districts, communes):
     report = up(chosen, log=lambda line: click.echo(line, err=True))
     click.echo(f"lab up: {len(chosen)} hosts ({len(report.started)} booted, {len(report.kept)} kept,"
                f" {len(report.removed)} removed)")
+    _national_standins_deployed()
     click.echo(f"pyinfra inventory: {settings.INVENTORY_FILE}")
     _print_status()
+
+
+def _national_standins_deployed() -> None:
+    """Deploy the lab's national-service stand-ins on their own host (lab/national.py)."""
+    from deploy.rollout import NATIONAL_SITE, deploy
+
+    click.echo(f"deploying the national-service stand-ins on {settings.NATIONAL_HOST}", err=True)
+    outcomes = deploy(str(settings.NATIONAL_INVENTORY_FILE), script=NATIONAL_SITE, echo=False)
+    bad = [f"{o.name}: {o.unreachable or ', '.join(o.failed)}" for o in outcomes if o.failed or o.unreachable]
+    if bad:
+        raise click.ClickException("the lab's national-service stand-ins did not deploy: " + "; ".join(bad))
+    click.echo(f"national services (lab stand-ins): {settings.NATIONAL_ADDRESS}:{settings.NATIONAL_PORT}")
 
 
 def _print_status() -> bool:
@@ -402,3 +489,103 @@ def lab_down(purge):
 
     down(purge=purge, log=lambda line: click.echo(line, err=True))
     click.echo("lab down: nothing of the lab is left running")
+
+
+# --- secrets ---------------------------------------------------------------------------------
+
+
+class EscrowErrorsGroup(ClearErrorsGroup):
+    """The secrets commands' group: an escrow that cannot be made or restored is a one-line
+    failure naming the problem, like the toolkit's other errors."""
+
+    def invoke(self, ctx):
+        from deploy.escrow import EscrowError
+
+        try:
+            return super().invoke(ctx)
+        except EscrowError as error:
+            raise click.ClickException(str(error)) from error
+
+
+def _store_options(command):
+    """--secrets-dir and --ca-dir, defaulting to the deploy's own directories."""
+    command = click.option("--ca-dir", type=click.Path(file_okay=False),
+                           help="The deploy's CA directory, if the data sets tls_ca_dir (default: the deploy's, "
+                                "PORTALOPS_CA_DIR if set).")(command)
+    return click.option("--secrets-dir", type=click.Path(file_okay=False),
+                        help="The generated secrets' directory, if the data sets secrets_dir (default: the deploy's, "
+                             "PORTALOPS_SECRETS_DIR if set).")(command)
+
+
+@main.group("secrets", cls=EscrowErrorsGroup)
+def secrets_group():
+    """Escrow the controller's secrets and CA, so that losing this machine loses nothing.
+
+    The backups' passphrases, every database password and token, and the deploy's CA live on
+    this controller only: export them encrypted (age) to offline custodians, import them on a
+    second operator's controller.
+    """
+
+
+@secrets_group.command("export")
+@click.option("--to", "destination", required=True, type=click.Path(dir_okay=False),
+              help="The archive to write (mode 0600), e.g. on an offline USB key.")
+@click.option("-r", "--recipient", "recipients", multiple=True, metavar="AGE_PUBLIC_KEY",
+              help="A custodian's age public key, age1... (repeatable).")
+@click.option("-R", "--recipients-file", "recipient_files", multiple=True, type=click.Path(dir_okay=False),
+              help="A file of custodians' age public keys, one a line (repeatable).")
+@_store_options
+@click.option("--force", is_flag=True, help="Replace an existing archive.")
+def secrets_export(destination, recipients, recipient_files, secrets_dir, ca_dir, force):
+    """Write the secrets and the CA as one archive encrypted to every recipient (age).
+
+    Any one custodian's identity decrypts it; this controller keeps nothing that can.
+    """
+    from deploy.escrow import Stores, export_archive
+
+    manifest = export_archive(Path(destination), recipients, [Path(f) for f in recipient_files],
+                              Stores.of(secrets_dir, ca_dir), force)
+    counts = Counter(name.split("/", 1)[0] for name in manifest["files"])
+    directories, keys = manifest["directories"], len(manifest["recipients"])
+    click.echo(f"wrote {destination}: {counts['secrets']} secrets from {directories['secrets']}, "
+               f"{counts['ca']} CA files from {directories['ca']}, encrypted to {keys} recipient{'s' * (keys != 1)}")
+    click.echo("keep it offline, away from this controller; restore with `portalops secrets import`")
+
+
+@secrets_group.command("import")
+@click.option("--from", "source", required=True, type=click.Path(dir_okay=False),
+              help="The archive `portalops secrets export` wrote.")
+@click.option("--identity", required=True, type=click.Path(dir_okay=False),
+              help="A custodian's age identity file (age-keygen's output).")
+@_store_options
+@click.option("--force", is_flag=True, help="Replace existing files that differ from the archive's.")
+def secrets_import(source, identity, secrets_dir, ca_dir, force):
+    """Restore an escrow archive onto this controller, every file checked against its manifest.
+
+    Writes nothing if the archive is corrupt, not for this identity, or if an existing file
+    differs (they are listed; --force replaces them).
+    """
+    from deploy.escrow import Stores, import_archive
+
+    manifest, restored = import_archive(Path(source), Path(identity), Stores.of(secrets_dir, ca_dir), force)
+    click.echo(plain_table(["file", "state"], [(str(r.path), r.state) for r in restored]))
+    counts = Counter(r.state for r in restored)
+    click.echo(f"from {manifest['host']}, exported {manifest['created']}: {len(restored)} files, "
+               + ", ".join(f"{counts[state]} {state}" for state in ("restored", "replaced", "unchanged")))
+
+
+@secrets_group.command("status")
+@_store_options
+def secrets_status(secrets_dir, ca_dir):
+    """Where the secrets and the CA are, how many secrets, the CA's fingerprint and expiry."""
+    from deploy.escrow import Stores, holdings
+
+    held = holdings(Stores.of(secrets_dir, ca_dir))
+    click.echo(plain_table(["what", "value"], [
+        ("secrets directory", held.stores.secrets),
+        ("secrets", held.secrets),
+        ("CA directory", held.stores.ca),
+        ("CA fingerprint (SHA-256)", held.ca_fingerprint or "no CA"),
+        ("CA expires", held.ca_expires.isoformat() if held.ca_expires else "-"),
+        ("host certificates issued", held.issued),
+    ]))

@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from dichvucong import __version__, logs
+from dichvucong import __version__, logs, refusals
 from dichvucong.auth import IssuerKeys
 from dichvucong.config import Config
 from dichvucong.db import make_pool
@@ -30,11 +30,13 @@ def create_app(config: Config | None = None) -> FastAPI:
         app.state.pool = make_pool(config)
         app.state.http = httpx.AsyncClient(timeout=10)
         app.state.issuer_keys = IssuerKeys(config)
+        app.state.refusals = refusals.Allowance(config.security_events_per_minute)
         # Open without waiting for the database: /readyz says when it is reachable.
         await app.state.pool.open(wait=False)
         try:
             yield
         finally:
+            await refusals.flush(app)
             await app.state.http.aclose()
             await app.state.pool.close()
 

@@ -1,12 +1,14 @@
 """The portal's settings, read once from the environment (DVC_*).
 
 On a deployed host they come from a systemd EnvironmentFile written by the
-deploy; secrets (client secret, payment key, sync token) come from files with
-mode 0600 named by the *_FILE variables, never from the repository.
+deploy; secrets (client secret, payment key, sync token, the sync client's
+certificate key) come from files with mode 0600 named by the *_FILE variables,
+never from the repository.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,20 @@ def secret_from_env(name: str, default: str = "") -> str:
     if path:
         return Path(path).read_text().strip()
     return os.environ.get(name, default)
+
+
+def table_from_env(name: str) -> dict[str, str] | None:
+    """The JSON object ``{"name": "value", ...}`` in the file $NAME names (None if unset)."""
+    path = os.environ.get(name)
+    if not path:
+        return None
+    try:
+        table = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as error:
+        raise ValueError(f"{name}={path}: {error}") from error
+    if not isinstance(table, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in table.items()):
+        raise ValueError(f"{name}={path}: must be a JSON object of strings")
+    return table
 
 
 @dataclass(frozen=True)
@@ -45,6 +61,10 @@ class Config:
     sync_url: str
     sync_token: str
     sync_inbound_token: str
+    sync_senders: dict[str, str] | None
+    sync_client_cert_file: str
+    sync_client_key_file: str
+    security_events_per_minute: int
     db_pool_size: int
 
     @classmethod
@@ -54,6 +74,8 @@ class Config:
         mode = env("DVC_MODE", "province")
         if mode not in MODES:
             raise ValueError(f"DVC_MODE={mode!r}: must be one of {', '.join(MODES)}")
+        if env("DVC_SYNC_CLIENT_KEY_FILE") and not env("DVC_SYNC_CLIENT_CERT_FILE"):
+            raise ValueError("DVC_SYNC_CLIENT_KEY_FILE is set without DVC_SYNC_CLIENT_CERT_FILE")
         return cls(
             database_url=env("DVC_DATABASE_URL", "postgresql:///dichvucong"),
             unit_code=env("DVC_UNIT_CODE", PROVINCE_UNIT_CODE),
@@ -76,5 +98,18 @@ class Config:
             sync_url=env("DVC_SYNC_URL", "http://127.0.0.1:8900/national").rstrip("/"),
             sync_token=secret_from_env("DVC_SYNC_TOKEN"),
             sync_inbound_token=secret_from_env("DVC_SYNC_INBOUND_TOKEN"),
+            # The province: one-stop host name (its client certificate's common name, which nginx
+            # passes on) -> the one unit whose dossiers it may sync. Unset: any holder of the token.
+            sync_senders=table_from_env("DVC_SYNC_SENDERS_FILE"),
+            # A one-stop host: the certificate (and its key) it presents to the province's nginx.
+            sync_client_cert_file=env("DVC_SYNC_CLIENT_CERT_FILE", ""),
+            sync_client_key_file=env("DVC_SYNC_CLIENT_KEY_FILE", ""),
+            # A flood of forged callbacks or foreign sync messages must not grow the database and the
+            # journal without bound. Per kind and worker, this many rows and log lines a minute keep
+            # every event of an ordinary incident, and a flood costs at most this many x kinds x workers
+            # rows a minute (at the default, 4 kinds and 3 workers: some 250 MB a day) instead of one
+            # a request. Beyond it refusals are only counted (dichvucong_security_refusals_total) and
+            # summed in one row; set it lower and an incident's review sees fewer order ids.
+            security_events_per_minute=int(env("DVC_SECURITY_EVENTS_PER_MINUTE", "60")),
             db_pool_size=int(env("DVC_DB_POOL_SIZE", "8")),
         )

@@ -1,8 +1,10 @@
-"""Prometheus metrics: request latency per route, requests in flight, and, read
-from the database at scrape time, dossiers by state and the sync backlog.
+"""Prometheus metrics: request latency per route, requests in flight, security
+refusals by kind, and, read from the database at scrape time, dossiers by state
+and the sync backlog.
 
 Labels are bounded: route templates (never raw paths), methods, status classes,
-unit codes, status codes and channels. No citizen data, no addresses.
+unit codes, status codes, channels and refusal kinds (a fixed set, dichvucong/refusals.py).
+No citizen data, no addresses.
 Under gunicorn each worker writes its samples to PROMETHEUS_MULTIPROC_DIR and any
 worker serves the sum.
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 import os
 import time
 
-from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Gauge, Histogram,
+from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram,
                                generate_latest, multiprocess)
 from prometheus_client.core import GaugeMetricFamily
 
@@ -24,6 +26,9 @@ REQUEST_SECONDS = Histogram(
     ["method", "route", "status_class"], buckets=LATENCY_BUCKETS)
 IN_FLIGHT = Gauge("dichvucong_http_requests_in_flight", "Requests being answered now.",
                   multiprocess_mode="livesum")
+# Every refusal, whether or not its security_events row was written (refusals.py bounds those).
+SECURITY_REFUSALS = Counter("dichvucong_security_refusals", "Requests refused as a security event, by kind.",
+                            ["kind"])
 
 
 class MetricsMiddleware:

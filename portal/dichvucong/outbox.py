@@ -8,6 +8,10 @@ messages oldest first; on a failure it stops, backs off and retries the same
 message, so a later update never overtakes an earlier one. Receivers deduplicate
 by ``message_id``, so a message delivered twice (sent, then the sender died before
 marking it) is applied once.
+
+A one-stop host proves who it is to the province with a client certificate of its
+own (DVC_SYNC_CLIENT_CERT_FILE); the bearer token goes along only where one is
+configured (the national portal's, or the loopback stack's shared one).
 """
 
 from __future__ import annotations
@@ -59,6 +63,21 @@ async def backlog(conn) -> dict:
     return {"pending": row["pending"], "oldest_seconds": float(row["oldest"])}
 
 
+def sync_client(config: Config) -> httpx.AsyncClient:
+    """The sender's HTTP client: it presents the host's client certificate when one is
+    configured, and trusts what httpx trusts (SSL_CERT_FILE, the deploy's CA, on a host)."""
+    if not config.sync_client_cert_file:
+        return httpx.AsyncClient(timeout=10)
+    tls = httpx.create_ssl_context()
+    tls.load_cert_chain(config.sync_client_cert_file, config.sync_client_key_file or None)
+    return httpx.AsyncClient(timeout=10, verify=tls)
+
+
+def sync_headers(config: Config) -> dict[str, str]:
+    """The bearer token header, if this host has a sync token."""
+    return {"Authorization": f"Bearer {config.sync_token}"} if config.sync_token else {}
+
+
 async def deliver_once(conn, client: httpx.AsyncClient, config: Config) -> int:
     """Deliver due messages in order until one fails; return how many were delivered."""
     delivered = 0
@@ -73,10 +92,8 @@ async def deliver_once(conn, client: httpx.AsyncClient, config: Config) -> int:
             break  # the head of the queue is backing off: nothing behind it may overtake it
         body = dict(row["payload"], message_id=message_id(config.unit_code, row["id"]))
         try:
-            response = await client.post(
-                f"{config.sync_url}/{row['kind']}", json=body,
-                headers={"Authorization": f"Bearer {config.sync_token}"},
-            )
+            response = await client.post(f"{config.sync_url}/{row['kind']}", json=body,
+                                         headers=sync_headers(config))
             response.raise_for_status()
         except httpx.HTTPError as error:
             attempts = row["attempts"] + 1
@@ -108,7 +125,7 @@ async def run_sender(config: Config, poll_seconds: float = 0.5, stop: asyncio.Ev
                 break
             await _sleep(stop, 2.0)  # another sender holds the lock; stand by
         logs.event(logs.access, "outbox sender started", target=config.sync_url)
-        async with httpx.AsyncClient(timeout=10) as client:
+        async with sync_client(config) as client:
             while not stop.is_set():
                 delivered = await deliver_once(conn, client, config)
                 if not delivered:

@@ -1,4 +1,4 @@
-"""What every route shares: the database connection of a request, and the templates."""
+"""What every route shares: the database connection of a request, its JSON body, and the templates."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from pathlib import Path
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+
+from dichvucong.errors import BadRequest
 
 # Autoescaping is on for .html: whatever a citizen typed is shown, never run.
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
@@ -25,3 +27,14 @@ async def transaction(request: Request, timeout: float | None = None):
 def config(request: Request):
     """The portal's configuration."""
     return request.app.state.config
+
+
+async def json_object(request: Request) -> dict:
+    """The request's body as a JSON object, or BadRequest (400) for anything else."""
+    try:
+        body = await request.json()
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested past the parser's depth
+        body = None
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object")
+    return body

@@ -4,12 +4,13 @@ import os
 
 import pytest
 
-from tests.lab.province import SIZE, deploy, portalops
+from tests.lab.province import FRESH_REFUSALS, SIZE, deploy, portalops, refused_on_fresh_hosts
 
 
 @pytest.fixture(scope="session")
 def converged():
-    """A fresh lab (2020 topology, one district, one commune) after its first deploy.
+    """A fresh lab (2020 topology, one district, one commune) after its first deploy; before it,
+    deploys the guards refuse are tried on the fresh hosts (FRESH_REFUSALS).
 
     With PORTALOPS_REUSE_LAB=1 the running lab of that size, already deployed, is used as it
     is and left running (for working on one test; the full suite needs a fresh lab).
@@ -20,6 +21,7 @@ def converged():
     portalops("lab", "down")
     up = portalops("lab", "up", *SIZE)
     assert up.returncode == 0, up.stderr
+    FRESH_REFUSALS.update(refused_on_fresh_hosts())
     first = deploy()
     yield first
     portalops("lab", "down")

@@ -50,3 +50,31 @@ def remote_sha(name, path):
 def psql(name, query, database="postgres"):
     """One query as PostgreSQL's superuser on a lab host; its unaligned output."""
     return host(name).check_output(f"cd / && runuser -u postgres -- psql -d {database} -XtAc \"{query}\"")
+
+
+# What a host is made of, compared before and after a deploy the guards refuse: accounts,
+# sudoers, sshd's configuration, packages, firewall, and every file under /etc.
+SNAPSHOT = ("getent passwd; getent group; getent shadow | cut -d: -f1,2; cat /etc/sudoers /etc/sudoers.d/* 2>/dev/null;"
+            " sha256sum /etc/ssh/sshd_config; dpkg-query -W -f '${Package} ${Version} ${Status}\\n';"
+            " nft list ruleset 2>/dev/null; find /etc -xdev -printf '%p %s %m %u %g %T@\\n' | sort")
+
+
+def snapshot(name):
+    """Everything SNAPSHOT reads on a lab host, as one text."""
+    return host(name).check_output(SNAPSHOT)
+
+
+# Filled by the session's ``converged`` fixture: name -> (result, rows, before, after).
+FRESH_REFUSALS = {}
+
+
+def refused_on_fresh_hosts():
+    """On hosts no deploy has touched, one deploy per lock-out guard, each refused: the
+    district host with its deploy login not in ``admins``, the commune host connecting from
+    outside ``admin_networks``. Returns name -> (result, rows, snapshot before, snapshot after)."""
+    found = {}
+    for name, data in (("huyen-thanh-hoa", "admins=[]"), ("xa-thanh-hoa-01", 'admin_networks=["198.19.255.0/24"]')):
+        before = snapshot(name)
+        result, rows = deploy("--limit", name, "--data", data)
+        found[name] = (result, rows, before, snapshot(name))
+    return found

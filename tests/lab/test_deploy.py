@@ -295,13 +295,13 @@ def test_a_citizen_logs_in_files_and_the_dossier_reaches_the_national_stand_in(c
     context = ssl.create_default_context(cafile=str(default_ca_dir() / "ca.pem"))
     with httpx.Client(verify=context, follow_redirects=True, timeout=20) as browser:
         login = browser.get(f"https://{ADDRESS['portal-1']}/auth/login", params={"login_hint": "001090000001"})
-        assert login.status_code == 200  # through the SSO stand-in on the monitor host and back
+        assert login.status_code == 200  # through the SSO stand-in on the lab's national host and back
         filed = browser.post(f"https://{ADDRESS['portal-1']}/api/dossiers",
                              data={"procedure_code": "HT.c.001", "form": "{}"},
                              files=[("files", ("don.pdf", b"%PDF-1.4 lab dossier", "application/pdf"))])
         assert filed.status_code == 201, filed.text
     code = filed.json()["code"]
-    national = f"http://{ADDRESS['monitor-1']}:8900/national/dossiers/{code}"
+    national = f"http://{settings.NATIONAL_ADDRESS}:{settings.NATIONAL_PORT}/national/dossiers/{code}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and not httpx.get(national).json()["messages"]:
         time.sleep(0.5)

@@ -55,8 +55,10 @@ def test_up_boots_the_chosen_hosts_and_status_shows_ssh_answering_on_each(lab):
     assert "6 hosts (6 booted, 0 kept, 0 removed)" in lab.stdout
     status = portalops("lab", "status")
     rows = [line.split() for line in status.stdout.splitlines()[1:]]
-    assert [row[0] for row in rows] == EXPECTED
+    # The province's hosts, then the lab's own host for the national-service stand-ins.
+    assert [row[0] for row in rows] == [*EXPECTED, settings.NATIONAL_HOST]
     assert all(row[-2:] == ["running", "ok"] for row in rows)
+    assert settings.NATIONAL_HOST not in lab_table()  # not a host of the province's inventory
 
 
 def test_each_host_is_a_booted_debian_12_reached_over_ssh_with_strict_host_keys(lab):

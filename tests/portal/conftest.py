@@ -2,8 +2,10 @@
 outbox sender and the stand-ins, all started here on loopback."""
 
 import contextlib
+import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import httpx
@@ -21,16 +23,18 @@ MAX_UPLOAD = 1024 * 1024
 PDF = b"%PDF-1.4\n% a dossier attachment\n" + b"0" * 2000
 
 
-def make_stack(workers: int = 2) -> Stack:
+def make_stack(workers: int = 2, portal_env: dict[str, str] | None = None, **options) -> Stack:
+    """A started stack in a new directory; ``options`` are the Stack's own."""
     directory = Path(tempfile.mkdtemp(prefix="dichvucong-test-"))
     directory.chmod(0o755)  # PostgreSQL runs as its own user below this directory
-    return Stack(directory, workers=workers, portal_env={"DVC_MAX_UPLOAD_BYTES": str(MAX_UPLOAD)}).start()
+    return Stack(directory, workers=workers, portal_env={"DVC_MAX_UPLOAD_BYTES": str(MAX_UPLOAD)} | (portal_env or {}),
+                 **options).start()
 
 
 @contextlib.contextmanager
-def running_stack(workers: int):
+def running_stack(workers: int, **options):
     """A started stack, stopped and removed afterwards."""
-    stack = make_stack(workers)
+    stack = make_stack(workers, **options)
     try:
         yield stack
     finally:
@@ -85,3 +89,20 @@ def submit(client, procedure="HT.c.001", files=None, **fields) -> httpx.Response
 
 def national(stack, code: str) -> list[dict]:
     return httpx.get(f"{stack.standins_url}/national/dossiers/{code}").json()["messages"]
+
+
+def metric(portal, sample: str) -> float:
+    """A sample's value on the portal's /metrics (``name`` or ``name{label="value"}``); NaN if absent."""
+    text = httpx.get(f"{portal.url}/metrics").text
+    match = re.search(rf"^{re.escape(sample)} (\S+)$", text, re.M)
+    return float(match.group(1)) if match else float("nan")
+
+
+def wait(predicate, timeout=30, message="condition"):
+    """Poll ``predicate`` until it holds; fail naming ``message`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"timed out waiting for {message}")

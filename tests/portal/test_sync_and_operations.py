@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.portal.conftest import CITIZEN, client_for, login, national, running_stack, submit
+from tests.portal.conftest import CITIZEN, client_for, login, metric, national, running_stack, submit, wait
 
 COMMUNE = "000.17.22.H56"
 
@@ -22,23 +22,8 @@ def own():
         yield stack
 
 
-def metric(portal, name: str) -> float:
-    text = httpx.get(f"{portal.url}/metrics").text
-    match = re.search(rf"^{name} (\S+)$", text, re.M)
-    return float(match.group(1)) if match else float("nan")
-
-
 def set_national_fault(stack, mode):
     assert httpx.post(f"{stack.standins_url}/national/_fault", json={"mode": mode}).status_code == 200
-
-
-def wait(predicate, timeout=30, message="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {message}")
 
 
 def test_parallel_submissions_on_two_instances_sharing_a_database_get_distinct_consecutive_codes(own):

@@ -70,12 +70,14 @@ def test_the_password_hash_is_the_same_on_every_deploy_and_checks_the_password()
 def test_each_role_listens_where_its_exporter_expects_and_nowhere_else(monkeypatch):
     monkeypatch.setattr("deploy.peers.members_of", lambda *kinds: [("monitor-1", "198.18.0.12")])
     host = data()
-    # A one-stop host's PostgreSQL and nginx's status page are loopback only; Debian's nginx
-    # (9113) and PostgreSQL (9187) exporters answer the monitor hosts.
+    # A one-stop host's PostgreSQL, nginx's status page and Debian's nginx exporter itself are
+    # loopback only; nginx (9113) and PostgreSQL's exporter (9187) answer the monitor hosts;
+    # the province's portal takes the one-stop hosts' sync on 8443. No host listens for the
+    # national-service stand-ins (8900): they are the lab's, on a host of their own.
     assert expected_ports(host, ["onestop"]) == [22, 80, 443, 8432, 9100, 9113, 9120, 9187]
-    assert expected_ports(host, ["portal"]) == [22, 80, 443, 9100, 9113, 9120]
+    assert expected_ports(host, ["portal"]) == [22, 80, 443, 8443, 9100, 9113, 9120]
     assert expected_ports(host, ["db"]) == [22, 5432, 8432, 9100, 9120, 9187]
-    assert expected_ports(host, ["monitor", "backup"]) == [22, 8432, 8900, 9090, 9093, 9100, 9120]
+    assert expected_ports(host, ["monitor", "backup"]) == [22, 8432, 9090, 9093, 9100, 9120]
 
 
 def test_the_agent_runs_the_dossier_collector_only_beside_a_database_and_probes_only_on_the_monitor(monkeypatch):
@@ -89,6 +91,10 @@ def test_the_agent_runs_the_dossier_collector_only_beside_a_database_and_probes_
     portal = agent_config(host, ["portal"], "portal-1")
     assert set(portal["collectors"]) == {"services", "security"}
     monitor = agent_config(host, ["monitor", "backup"], "monitor-1")
-    assert set(monitor["probe"]["modules"]) == {"https_portal", "tls_expiry", "journey"}
+    # The journey needs a test citizen at the national SSO: only where the inventory says so.
+    assert set(monitor["probe"]["modules"]) == {"https_portal", "tls_expiry"}
+    journey = agent_config(data(journey_probe=True, national_sso_url="http://198.18.5.1:8900/sso"),
+                           ["monitor", "backup"], "monitor-1")["probe"]["modules"]["journey"]
+    assert journey["journey"]["sso_issuer"] == "http://198.18.5.1:8900/sso"
     assert monitor["collectors"]["services"]["expected_backups"] == {"2": ["db-1"]}
     assert monitor["collectors"]["security"]["nginx_access_log"] is None  # no nginx there

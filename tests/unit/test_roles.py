@@ -64,15 +64,14 @@ def test_every_host_gets_the_hardening_the_monitoring_agent_and_the_integrity_ba
     assert HostRoles.of(["portal"]).deploys == [*everyone, "web", "app"]
     assert HostRoles.of(["db"]).deploys == [*everyone, "database", "backups"]
     assert HostRoles.of(["onestop"]).deploys == [*everyone, "database", "backups", "web", "app"]
-    assert HostRoles.of(["monitor", "backup"]).deploys == [*everyone, "standins", "monitoring_server", "backups"]
+    assert HostRoles.of(["monitor", "backup"]).deploys == [*everyone, "monitoring_server", "backups"]
 
 
 def test_each_role_runs_its_services_and_pgbackrests_server_runs_where_a_backup_host_takes_copies():
     full = inventory(PORTAL, DB, MONITOR, COMMUNE)
     assert services_of(full, "portal-1") == [*EVERY_HOST_SERVICES, "nginx", "dichvucong-web", "dichvucong-outbox"]
     assert services_of(full, "db-1") == [*EVERY_HOST_SERVICES, "postgresql", "pgbackrest"]
-    assert services_of(full, "monitor-1") == [*EVERY_HOST_SERVICES, "prometheus", "alertmanager",
-                                               "dichvucong-standins", "pgbackrest"]
+    assert services_of(full, "monitor-1") == [*EVERY_HOST_SERVICES, "prometheus", "alertmanager", "pgbackrest"]
     assert services_of(full, "xa-1") == [*EVERY_HOST_SERVICES, "nginx", "dichvucong-web", "dichvucong-outbox",
                                           "postgresql", "pgbackrest"]
     no_backup_host = inventory(PORTAL, DB, Host("monitor-1", PROVINCE, "Tỉnh", "province", "", "198.18.0.12",
@@ -97,12 +96,14 @@ def test_the_firewall_opens_each_roles_ports_to_the_hosts_of_each_kind_in_the_in
         "app_hosts": ([5432], ["198.18.0.10"]),
         "backup_hosts": ([8432], ["198.18.0.12"])}
     public, rules = firewall_of(full, "portal-1")
-    assert public == [80, 443] and rules == {"monitor_hosts": ([9100, 9120, 9113], ["198.18.0.12"])}
+    # The province's portal takes sync from the one-stop hosts only.
+    assert public == [80, 443] and rules == {"monitor_hosts": ([9100, 9120, 9113], ["198.18.0.12"]),
+                                             "onestop_sync": ([8443], ["198.18.2.1"])}
     public, rules = firewall_of(full, "monitor-1")
+    # Nothing for the national-service stand-ins: they are an outside party's, not the province's.
     assert public == [] and rules == {
         "monitor_hosts": ([9100, 9120], ["198.18.0.12"]),
         "admins_to_monitor": ([9090, 9093], ADMINS),
-        "standins": ([8900], ["198.18.0.10", "198.18.2.1", *ADMINS]),
         "database_hosts": ([8432], ["198.18.0.11", "198.18.2.1"])}
     public, rules = firewall_of(full, "xa-1")
     assert public == [80, 443] and set(rules) == {"monitor_hosts", "backup_hosts"}
@@ -222,3 +223,15 @@ def test_the_scan_finds_a_role_name_tested_by_hand(tmp_path, monkeypatch):
     code.write_text('if "monitor" in roles:\n    pass\naddresses_of("portal")\nWEB = ("portal", "onestop")\n')
     assert role_names_tested_by_hand(code) == ["deploy.py:1: 'monitor'", "deploy.py:3: 'portal'",
                                                "deploy.py:4: 'portal'", "deploy.py:4: 'onestop'"]
+
+
+def test_no_province_host_runs_opens_or_expects_the_national_service_stand_ins():
+    from deploy import defaults
+    from inventory.thanhhoa import topology
+
+    for host in topology("2025"):
+        roles = HostRoles.of(host.roles)
+        assert "standins" not in roles.deploys
+        assert not any("standins" in service for service in roles.services(lambda kind: True))
+        assert not any("standins" in key for key in roles.ports(lambda kind: True))
+    assert not any(key.startswith("standins") for key in defaults.ALL)

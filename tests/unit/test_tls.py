@@ -35,3 +35,33 @@ def test_the_revocation_list_is_signed_by_the_ca_reused_and_lists_revoked_serial
     (tmp_path / "revoked").write_text(f"{serial:x}\n")
     crl = x509.load_der_x509_crl(revocation_list(tmp_path))
     assert crl.get_revoked_certificate_by_serial_number(serial) is not None
+
+
+def test_a_certificate_lives_a_year_at_most_and_a_longer_one_is_reissued(tmp_path, monkeypatch):
+    import datetime
+
+    import deploy.tls
+
+    cert = x509.load_pem_x509_certificate(host_certificate(tmp_path, "db-1", "198.18.0.11", URL)[0].encode())
+    assert cert.not_valid_after_utc - cert.not_valid_before_utc <= datetime.timedelta(days=366)  # Mozilla's limit
+    monkeypatch.setattr(deploy.tls, "HOST_DAYS", 397)  # what an older deploy issued
+    long_lived = host_certificate(tmp_path / "old", "db-1", "198.18.0.11", URL)
+    monkeypatch.undo()
+    again = host_certificate(tmp_path / "old", "db-1", "198.18.0.11", URL)
+    assert again != long_lived
+    assert host_certificate(tmp_path / "old", "db-1", "198.18.0.11", URL) == again
+
+
+def test_a_revoked_host_is_listed_in_the_crl_and_gets_a_new_certificate_at_its_next_deploy(tmp_path):
+    import pytest
+
+    from deploy.tls import revoke
+
+    chain = host_certificate(tmp_path, "xa-1", "198.18.2.1", URL)[0]
+    serial = revoke(tmp_path, "xa-1")
+    assert serial == x509.load_pem_x509_certificate(chain.encode()).serial_number
+    assert revoke(tmp_path, "xa-1") == serial and (tmp_path / "revoked").read_text() == f"{serial:x}\n"
+    assert x509.load_der_x509_crl(revocation_list(tmp_path)).get_revoked_certificate_by_serial_number(serial)
+    assert host_certificate(tmp_path, "xa-1", "198.18.2.1", URL)[0] != chain
+    with pytest.raises(FileNotFoundError, match="no certificate issued to 'xa-2'"):
+        revoke(tmp_path, "xa-2")

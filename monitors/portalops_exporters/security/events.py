@@ -28,8 +28,8 @@ WAF_FAMILIES = ("method_enforcement", "scanner_detection", "protocol_enforcement
 SIGNATURES = ("sql_injection", "path_traversal", "xss", "command_injection", "jndi_injection",
               "sensitive_file_probe", "scanner")
 STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx")
-PORTAL_EVENTS = ("payment_signature_invalid", "sync_token_invalid", "officer_outside_unit",
-                 "attachment_access_refused", "other")
+PORTAL_EVENTS = ("payment_signature_invalid", "sync_token_invalid", "sync_unknown_sender", "sync_foreign_unit",
+                 "officer_outside_unit", "attachment_access_refused", "suppressed", "other")
 SOURCES = ("journal", "auth_log", "nginx_access", "nginx_error", "modsec_audit", "fail2ban")
 RESTARTS = ("rotated", "truncated", "cursor_lost")
 

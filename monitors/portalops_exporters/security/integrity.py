@@ -36,6 +36,8 @@ DEFAULT_GROUPS = {
     "web_root": ["/var/www"],
     "nginx": ["/etc/nginx"],
     "ssh": ["/etc/ssh/sshd_config", "/etc/ssh/sshd_config.d"],
+    # Who may log in: a key planted in any account's authorized_keys is a new login.
+    "ssh_keys": ["/root/.ssh", "/home/*/.ssh", "/etc/ssh/authorized_keys*"],
     "accounts": ["/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gshadow", "/etc/sudoers", "/etc/sudoers.d"],
     "firewall": ["/etc/nftables.conf"],
 }

@@ -17,6 +17,9 @@ from portalops_exporters.security.events import Event
 EVENTS = {
     "payment callback with a bad checksum refused": "payment_signature_invalid",
     "sync message with a bad token refused": "sync_token_invalid",
+    "sync message from an unknown sender refused": "sync_unknown_sender",
+    "sync message for another unit refused": "sync_foreign_unit",
+    "security events suppressed": "suppressed",
     "officer acted outside their unit": "officer_outside_unit",
     "attachment access refused": "attachment_access_refused",
 }

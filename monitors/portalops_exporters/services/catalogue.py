@@ -5,7 +5,7 @@ the deploy writes their names into the collector's configuration. A service is f
 ``/proc/PID/cgroup``, so every process the unit started counts, workers included), its
 process name, or a regular expression over its command line. The units are the ones the
 deploy installs (deploy/app.py, deploy/database.py, deploy/backup.py, deploy/intrusion.py,
-deploy/standins.py, deploy/monitoring.py) or Debian's own.
+deploy/monitoring.py) or Debian's own.
 """
 
 from __future__ import annotations
@@ -64,7 +64,6 @@ KNOWN = {service.name: service for service in (
     # The portal release (deploy/templates/dichvucong.service.j2): gunicorn and its workers, the sync sender.
     Service("dichvucong-web", unit="dichvucong-web.service"),
     Service("dichvucong-outbox", unit="dichvucong-outbox.service"),
-    Service("dichvucong-standins", unit="dichvucong-standins.service"),
     # Debian runs each cluster as postgresql@VERSION-NAME; the glob spares typing the version twice.
     Service("postgresql", unit="postgresql@*-main.service"),
     # pgBackRest's TLS server (Debian's unit): the backup host's repository, a database host's

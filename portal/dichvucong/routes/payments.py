@@ -6,13 +6,12 @@ import secrets
 
 import httpx
 from fastapi import APIRouter, Depends, Request
-from psycopg.types.json import Jsonb
 
-from dichvucong import auth, dossiers, logs
+from dichvucong import auth, dossiers, logs, refusals
 from dichvucong.checksum import CONFIRM_FIELDS, INIT_FIELDS, checksum, verify
 from dichvucong.errors import Conflict, Forbidden, NotFound, Upstream
 from dichvucong.status import Status
-from dichvucong.web import config, transaction
+from dichvucong.web import config, json_object, transaction
 
 router = APIRouter()
 GATEWAY_ACTOR = "payment-gateway"
@@ -65,15 +64,12 @@ async def apply_confirmation(conn, order_id: str, status: str, transaction_id: s
 
 @router.post("/api/payments/confirm")
 async def confirm(request: Request):
-    """The gateway's callback. A bad checksum is refused (403) and recorded as a security event."""
+    """The gateway's callback. A body that is not a JSON object is refused (400); a bad
+    checksum is refused (403) and recorded as a security event."""
     cfg = config(request)
-    message = await request.json()
-    if not isinstance(message, dict) or not verify(message, CONFIRM_FIELDS, cfg.payment_secret):
-        detail = {"order_id": str(message.get("order_id", ""))[:100] if isinstance(message, dict) else ""}
-        async with transaction(request) as conn:
-            await conn.execute("INSERT INTO security_events (kind, detail) VALUES ('payment_signature_invalid', %s)",
-                               (Jsonb(detail),))
-        logs.event(logs.security, "payment callback with a bad checksum refused", **detail)
+    message = await json_object(request)
+    if not verify(message, CONFIRM_FIELDS, cfg.payment_secret):
+        await refusals.record(request, "payment_signature_invalid", order_id=str(message.get("order_id", ""))[:100])
         raise Forbidden("bad checksum")
     async with transaction(request) as conn:
         payment = await apply_confirmation(conn, str(message["order_id"]), str(message["status"]),

@@ -3,7 +3,9 @@
 Settings (environment): STANDIN_PUBLIC_URL (how the portal reaches it),
 STANDIN_STATE_DIR (the national portal's SQLite file), and the shared secrets
 STANDIN_SSO_CLIENT_SECRET, STANDIN_PAYMENT_SECRET, STANDIN_NATIONAL_TOKEN (or
-their *_FILE forms) which must match the portal's.
+their *_FILE forms) which must match the portal's. STANDIN_PAYMENT_SECRETS_FILE,
+a JSON file ``{"merchant": "key", ...}``, gives each merchant (each unit's portal)
+a key of its own; without it every merchant has STANDIN_PAYMENT_SECRET.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from dichvucong.config import secret_from_env
+from dichvucong.config import secret_from_env, table_from_env
 from dichvucong.standins import gateway, national, sso
 
 
@@ -28,7 +30,8 @@ def create_app() -> FastAPI:
                (secret_from_env("STANDIN_SSO_CLIENT_SECRET"), redirect_prefix)}
     app = FastAPI(title="National-service stand-ins (SSO, payment gateway, national portal)")
     app.include_router(sso.router(sso.Issuer(f"{base}/sso", clients)))
-    app.include_router(gateway.router(gateway.Gateway(f"{base}/gateway", secret_from_env("STANDIN_PAYMENT_SECRET"))))
+    app.include_router(gateway.router(gateway.Gateway(f"{base}/gateway", table_from_env("STANDIN_PAYMENT_SECRETS_FILE"),
+                                                      secret_from_env("STANDIN_PAYMENT_SECRET"))))
     app.include_router(national.router(national.NationalPortal(state / "national.sqlite3",
                                                                secret_from_env("STANDIN_NATIONAL_TOKEN"))))
 

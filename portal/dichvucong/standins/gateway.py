@@ -4,6 +4,10 @@
 payment URL; the citizen's "pay" (``POST /gateway/pay/{order}``) settles it and
 calls the merchant's callback with a signed confirmation; ``GET
 /gateway/payments/{order}`` answers reconciliation queries, signed too.
+
+Each merchant (a unit's portal) has a key of its own: the order's ``merchant``
+picks the key that checks its opening and signs its confirmation and status, so
+no portal holds a key that another portal would believe.
 """
 
 from __future__ import annotations
@@ -18,16 +22,28 @@ from dichvucong.checksum import CONFIRM_FIELDS, INIT_FIELDS, checksum, verify
 
 
 class Gateway:
-    """Orders and the merchant key the gateway shares with the portal."""
+    """Orders, and the key each merchant shares with its portal.
 
-    def __init__(self, base_url: str, secret: str):
-        self.base_url, self.secret = base_url, secret
+    + base_url: where the gateway answers
+    + keys: merchant -> key; None: every merchant has ``shared_key`` (the loopback stack)
+    + shared_key: the one key of all merchants when ``keys`` is None
+    """
+
+    def __init__(self, base_url: str, keys: dict[str, str] | None, shared_key: str = ""):
+        self.base_url, self.keys, self.shared_key = base_url, keys, shared_key
         self.orders: dict[str, dict] = {}
 
+    def key(self, merchant) -> str:
+        """The merchant's key; 403 for a merchant the gateway does not know."""
+        key = self.shared_key if self.keys is None else self.keys.get(str(merchant), "")
+        if not key:
+            raise HTTPException(403, f"unknown merchant {str(merchant)[:100]!r}")
+        return key
+
     def signed(self, order: dict) -> dict:
-        """The order's confirmation message, with its checksum."""
-        message = {k: order[k] for k in ("merchant", "order_id", "amount", "status", "transaction_id")}
-        return dict(message, checksum=checksum(message, CONFIRM_FIELDS, self.secret))
+        """The order's confirmation message, with its checksum under the order's merchant's key."""
+        message = {k: order[k] for k in CONFIRM_FIELDS}
+        return dict(message, checksum=checksum(message, CONFIRM_FIELDS, self.key(order["merchant"])))
 
 
 def router(gateway: Gateway) -> APIRouter:
@@ -37,7 +53,7 @@ def router(gateway: Gateway) -> APIRouter:
     @api.post("/payments")
     async def open_order(request: Request):
         message = await request.json()
-        if not verify(message, INIT_FIELDS, gateway.secret):
+        if not verify(message, INIT_FIELDS, gateway.key(message.get("merchant"))):
             raise HTTPException(403, "bad checksum")
         order = dict(message, status="pending", transaction_id="")
         gateway.orders[str(message["order_id"])] = order

@@ -334,3 +334,38 @@ def test_a_planted_ssh_key_is_seen_by_the_integrity_watch(converged):
         assert found and float(found[0]["value"][1]) == 1
     finally:
         node.run("sed -i '/intruder$/d' /root/.ssh/authorized_keys")
+
+
+# 7. The controller is not a single point of failure.
+
+def test_a_second_controller_restores_a_backup_and_redeploys_from_the_escrow_alone(converged, tmp_path):
+    import os
+
+    from tests.lab.province import PORTALOPS
+
+    identity = tmp_path / "custodian.key"
+    subprocess.run(["age-keygen", "-o", str(identity)], check=True, capture_output=True)
+    recipient = next(line.split(": ", 1)[1] for line in identity.read_text().splitlines() if "public key" in line)
+    escrow = tmp_path / "escrow.age"
+    exported = portalops("secrets", "export", "--to", str(escrow), "--recipient", recipient)
+    assert exported.returncode == 0, exported.stderr
+    assert escrow.stat().st_mode & 0o777 == 0o600 and b"BEGIN" not in escrow.read_bytes()[:200]
+
+    # The second operator's controller: empty secret and CA directories, filled from the escrow only.
+    second = {**os.environ, "PORTALOPS_SECRETS_DIR": str(tmp_path / "secrets"),
+              "PORTALOPS_CA_DIR": str(tmp_path / "ca")}
+
+    def on_second(*args):
+        return subprocess.run([PORTALOPS, *args], capture_output=True, text=True, timeout=1800, env=second)
+
+    imported = on_second("secrets", "import", "--from", str(escrow), "--identity", str(identity))
+    assert imported.returncode == 0, imported.stderr
+    name = "xa-thanh-hoa-01"
+    psql(name, "create table if not exists escrow_probe(v text); insert into escrow_probe values ('kept')")
+    restored = on_second("restore", str(settings.INVENTORY_FILE), name, "--yes")
+    assert restored.returncode == 0, restored.stdout + restored.stderr[-3000:]
+    assert psql(name, "select v from escrow_probe") == "kept"  # the backup's passphrase came from the escrow
+    redeployed = on_second("deploy", str(settings.INVENTORY_FILE), "--limit", name)
+    assert redeployed.returncode == 0, redeployed.stdout + redeployed.stderr[-3000:]
+    # Same secrets, same CA, same certificates: nothing on the host needs to change.
+    assert "0 operations changed" in redeployed.stdout, redeployed.stdout

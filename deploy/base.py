@@ -12,6 +12,7 @@ from pyinfra.operations import apt, files, server, systemd
 
 from deploy import defaults
 from deploy.controls import applies, named
+from deploy.facts import ExpiredAccounts
 from deploy.operations import apt_refresh, validated_file
 from deploy.templates import render
 
@@ -53,6 +54,10 @@ def base():
         server.user(name=f"{named('base-01')}: {admin['name']}", user=admin["name"], shell="/bin/bash",
                     groups=["sudo", host.data.ssh_login_group], append=True, public_keys=admin["keys"],
                     delete_keys=True, create_home=True)
+    # An admin listed again after leaving (or never meant to go) may log in again.
+    for name in sorted(set(host.get_fact(ExpiredAccounts) or ()) & {admin["name"] for admin in host.data.admins}):
+        server.shell(name=f"{named('base-01')}: {name} an admin again",
+                     commands=[f"usermod --expiredate '' {shlex.quote(name)}"])
     for name, home in former_admins():
         offboarded(name, home)
     validated_file(name=named("base-01") + ": sudoers", content=render("sudoers.j2", host.data),

@@ -68,3 +68,14 @@ class PgBackRestBackups(FactBase):
 
     def process(self, output) -> int | None:
         return backup_count(output)
+
+
+class ExpiredAccounts(FactBase):
+    """Names of the accounts whose expiry date has passed (shadow's eighth field, in days)."""
+
+    def command(self) -> str:
+        return ("today=$(( $(date +%s) / 86400 )); "
+                "getent shadow | awk -F: -v today=$today '$8 != \"\" && $8 <= today {print $1}'")
+
+    def process(self, output) -> list[str]:
+        return [line.strip() for line in output if line.strip()]

@@ -97,6 +97,9 @@ def test_an_admin_is_added_their_rotated_key_replaces_the_old_and_removed_they_a
     assert result.returncode == 0, result.stdout + result.stderr[-2000:]
     assert ssh_as(name, first).stdout.strip() == name
 
+    deploy("--limit", "xa-thanh-hoa-01")  # taken off the list...
+    assert ssh_as(name, first).returncode == 255
+    # ...and listed again, with a new key: the old one stays refused, the new one works.
     deploy("--limit", "xa-thanh-hoa-01", "--data", admins_with([{"name": name, "keys": [second_pub]}]))
     assert ssh_as(name, first).returncode == 255  # the rotated-out key
     assert ssh_as(name, second).stdout.strip() == name
@@ -361,7 +364,7 @@ def test_a_second_controller_restores_a_backup_and_redeploys_from_the_escrow_alo
     imported = on_second("secrets", "import", "--from", str(escrow), "--identity", str(identity))
     assert imported.returncode == 0, imported.stderr
     name = "xa-thanh-hoa-01"
-    psql(name, "create table if not exists escrow_probe(v text); insert into escrow_probe values ('kept')")
+    psql(name, "drop table if exists escrow_probe; create table escrow_probe(v text); insert into escrow_probe values ('kept')")
     restored = on_second("restore", str(settings.INVENTORY_FILE), name, "--yes")
     assert restored.returncode == 0, restored.stdout + restored.stderr[-3000:]
     assert psql(name, "select v from escrow_probe") == "kept"  # the backup's passphrase came from the escrow

@@ -159,12 +159,13 @@ def test_a_one_stop_host_syncs_its_own_units_dossiers_and_is_refused_anothers(co
     assert sync_from("xa-thanh-hoa-01", "DongBoHoSoMC", dossier_message(COMMUNE_UNIT, own)) == "200"
     foreign = code_for(DISTRICT_UNIT, 9902)
     assert sync_from("xa-thanh-hoa-01", "DongBoHoSoMC", dossier_message(DISTRICT_UNIT, foreign, COMMUNE_UNIT)) == "403"
-    district_dossier = psql("db-1", "select code from dossiers where unit_code = '000.00.11.H56' limit 1",
-                            "dichvucong")
-    if district_dossier:
-        move = {"message_id": f"{COMMUNE_UNIT}/probe-move", "code": district_dossier, "status": 10, "actor": "x",
-                "note": "forged"}
-        assert sync_from("xa-thanh-hoa-01", "CapNhatTienDoHoSoMC", move) == "403"
+    # A dossier of the district, synced by the district's own host; the commune may not move it.
+    district_dossier = code_for(DISTRICT_UNIT, 9906)
+    assert sync_from("huyen-thanh-hoa", "DongBoHoSoMC", dossier_message(DISTRICT_UNIT, district_dossier)) == "200"
+    move = {"message_id": f"{COMMUNE_UNIT}/probe-move", "code": district_dossier, "status": 10, "actor": "x",
+            "note": "forged"}
+    assert sync_from("xa-thanh-hoa-01", "CapNhatTienDoHoSoMC", move) == "403"
+    assert psql("db-1", f"select status from dossiers where code = '{district_dossier}'", "dichvucong") == "1"
     assert psql("db-1", f"select count(*) from dossiers where code = '{foreign}'", "dichvucong") == "0"
     kinds = psql("db-1", "select string_agg(distinct kind, ',') from security_events where kind like 'sync_%'",
                  "dichvucong")

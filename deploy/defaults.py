@@ -235,8 +235,11 @@ WEB = {
     # Requests per minute per client address before nginx answers 429.
     "login_rate_per_minute": 20,
     # The payment platform's callbacks need no login: per client address, at most this many a
-    # minute reach the portal (each refused one is a security event).
+    # minute reach the portal (each refused one is a security event), except from the payment
+    # platform's own addresses (networks its operator publishes), whose callbacks are every
+    # citizen's payments and are never limited.
     "payment_callback_rate_per_minute": 60,
+    "payment_platform_addresses": [],
     "submit_rate_per_minute": 30,
     # ModSecurity with the OWASP Core Rule Set in front of the portal.
     "waf": True,

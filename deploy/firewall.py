@@ -17,9 +17,9 @@ from pyinfra.operations import apt, server, systemd
 from deploy import defaults
 from deploy.controls import named
 from deploy.operations import validated_file
-from deploy.peers import addresses_of, this_host
+from deploy.peers import addresses_of, present, this_host
 from deploy.templates import render
-from inventory.roles import ADMIN_NETWORKS, HostRoles
+from inventory.roles import HostRoles
 
 
 def port_numbers(data, keys) -> list[int]:
@@ -31,19 +31,27 @@ def port_numbers(data, keys) -> list[int]:
     return numbers
 
 
+def networks_in(data, key: str) -> list[str]:
+    """The networks the data key ``key`` holds (a list, one network, or nothing)."""
+    value = getattr(data, key, None)
+    return [value] if isinstance(value, str) else list(value or [])
+
+
 def allow_rules(roles: HostRoles) -> tuple[list[int], list[dict]]:
     """Ports open to all, and named allow lists (ports and the addresses they admit), for a
     host with ``roles``; an opening with no source in the inventory opens nothing."""
     data = host.data
     public, rules = [], []
     for opening in roles.openings:
+        if not roles.is_open(opening, present):
+            continue
         ports = port_numbers(data, opening.ports)
         if opening.public:
             public += [port for port in ports if port not in public]
             continue
         sources = []
         for source in opening.sources:
-            found = list(data.admin_networks) if source == ADMIN_NETWORKS else addresses_of(source)
+            found = networks_in(data, source) if isinstance(source, str) else addresses_of(source)
             sources += [address for address in found if address not in sources]
         if sources and ports:
             rules.append({"name": opening.name, "ports": ports, "sources": sources})

@@ -19,11 +19,11 @@ from pyinfra.operations.util import any_changed
 from deploy import defaults
 from deploy.controls import named
 from deploy.operations import validated_file
-from deploy.peers import address_of, addresses_of, this_host
+from deploy.peers import address_of, addresses_of, present, this_host
 from deploy.standard_exporters import NGINX
 from deploy.templates import render
 from deploy.tls import CRL_PATH, ca_dir, issue, revocation_list
-from inventory.roles import MONITOR_HOSTS, PROVINCE
+from inventory.roles import MONITOR_HOSTS, ONESTOP_HOSTS, PROVINCE
 
 NGINX_EXPORTER_ARGS = f"/etc/default/{NGINX.package}"
 
@@ -101,7 +101,7 @@ def web():
         name=named("web-05") + ": portal site", dest=SITE,
         content=render("nginx-portal.conf.j2", data, server_name=host.name, client_max_body_mb=body_limit_mb(),
                        crl_path=CRL_PATH, monitor_addresses=addresses_of(MONITOR_HOSTS), tls_dir=TLS_DIR,
-                       sync_listener=this_host().portal == PROVINCE),
+                       sync_listener=this_host().portal == PROVINCE and present(ONESTOP_HOSTS)),
         check=NGINX_CHECK, in_place=True))
     systemd.service(name=named("web-05") + ": nginx running", service="nginx", running=True, enabled=True)
     systemd.service(name=named("web-05") + ": nginx reloaded", service="nginx", reloaded=True,

@@ -19,9 +19,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-# An opening's sources besides kinds of hosts: any address, and the inventory's admin networks.
+# An opening's sources besides kinds of hosts: any address, and networks the inventory's data
+# names: its admin networks; and the load generators a lab sets (``loadtest_sources``), which
+# play the one-stop hosts' sync in a load test. A production inventory sets no load generators.
 EVERYONE = "everyone"
 ADMIN_NETWORKS = "admin_networks"
+LOAD_GENERATORS = "loadtest_sources"
 # The portal release's two modes (its DVC_MODE): the province's portal, whose database is on the
 # db host and which syncs to the national portal; and a one-stop unit's, on its own database,
 # syncing up to the province's portal.
@@ -111,7 +114,8 @@ class Opening:
 
     + name: the rule's name (its nftables allow list is ``allow_<name>``)
     + ports: data keys of the ports (deploy/defaults.py); a key may hold a list (``web_ports``)
-    + sources: kinds of hosts, ``ADMIN_NETWORKS`` or ``EVERYONE``
+    + sources: kinds of hosts, ``EVERYONE``, or data keys of networks (``ADMIN_NETWORKS``,
+      ``LOAD_GENERATORS``); only a kind present or the admin networks or everyone open it
     + service: the service behind the ports, which the host must run while the opening has a source
     """
 
@@ -171,7 +175,7 @@ class Role:
 PUBLIC_WEB = Opening("public_web", ("web_ports",), (EVERYONE,))
 # The province portal's sync listener: each one-stop host sends its unit's dossiers there,
 # proving who it is with its own client certificate.
-FROM_ONESTOP_HOSTS = Opening("onestop_sync", ("sync_port",), (ONESTOP_HOSTS,))
+FROM_ONESTOP_HOSTS = Opening("onestop_sync", ("sync_port",), (ONESTOP_HOSTS, LOAD_GENERATORS))
 # pgBackRest's TLS server on a database host: the backup hosts reach it to take the copies.
 TO_BACKUP_HOSTS = Opening("backup_hosts", ("backup_port",), (BACKUP_HOSTS,), service="pgbackrest")
 
@@ -273,17 +277,19 @@ class HostRoles:
         # Exporters listen whether or not a monitor host is there to scrape them.
         return _unique([*(key for role in self.roles for key in role.ports),
                         *(exporter.port for exporter in self.exporters),
-                        *(key for opening in self.openings if self._open(opening, present) for key in opening.ports)])
+                        *(key for opening in self.openings if self.is_open(opening, present) for key in opening.ports)])
 
     def services(self, present: Callable[[Kind], bool]) -> list[str]:
         """The services it must run, given which kinds of host the inventory has (``present``)."""
         return _unique([*(name for role in self.roles for name in role.services),
                         *(opening.service for opening in self.openings
-                          if opening.service and self._open(opening, present))])
+                          if opening.service and self.is_open(opening, present))])
 
     @staticmethod
-    def _open(opening: Opening, present: Callable[[Kind], bool]) -> bool:
-        return any(source in (EVERYONE, ADMIN_NETWORKS) or present(source) for source in opening.sources)
+    def is_open(opening: Opening, present: Callable[[Kind], bool]) -> bool:
+        """True if the opening has a source, given which kinds of host the inventory has."""
+        return any(source in (EVERYONE, ADMIN_NETWORKS) or (isinstance(source, Kind) and present(source))
+                   for source in opening.sources)
 
     @property
     def portal(self) -> str | None:

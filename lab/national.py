@@ -45,9 +45,11 @@ def base_url() -> str:
 
 def province_data() -> dict[str, Any]:
     """What the lab's province inventory says about the national services: their addresses
-    (the stand-ins'), and the journey probe on, whose test citizen the SSO stand-in knows."""
+    (the stand-ins'; the payment platform calls back from there), and the journey probe on,
+    whose test citizen the SSO stand-in knows."""
     return {"national_sso_url": f"{base_url()}/sso", "national_payment_url": f"{base_url()}/gateway",
-            "national_sync_url": f"{base_url()}/national", "journey_probe": True}
+            "national_sync_url": f"{base_url()}/national", "payment_platform_addresses": [settings.NATIONAL_ADDRESS],
+            "journey_probe": True}
 
 
 def write_national_inventory(shared: dict[str, Any], path: Path = settings.NATIONAL_INVENTORY_FILE) -> Path:

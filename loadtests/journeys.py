@@ -315,35 +315,38 @@ class Officer(Visit):
 
 
 class OneStopSync(Visit):
-    """A commune's one-stop host sending the province a desk dossier and its moves."""
+    """A commune's one-stop host sending the province a desk dossier and its moves, on the
+    province's sync listener with that host's own client certificate."""
 
     journey = "onestop_sync"
 
     def walk(self):
         run = context()
-        unit = run.onestop_unit()
+        sender = run.sender()
+        unit, cert = sender.unit, (sender.cert_file, sender.key_file)
         now = datetime.now(timezone.utc)
         # Numbers 5000-9999 of the day: the hosts' own dossiers count up from 0001.
         code = f"{unit}-{now:%y%m%d}-{random.randint(5000, 9999):04d}"
         procedure = run.pick_procedure(tier="commune")
-        headers = {"Authorization": f"Bearer {run.sync_token()}"}
-        create = {"message_id": str(uuid.uuid4()), "code": code, "unit_code": unit,
+        # The province takes a message only from its unit's host, numbered in that unit's series.
+        create = {"message_id": f"{unit}/{uuid.uuid4()}", "code": code, "unit_code": unit,
                   "procedure_code": procedure["code"], "applicant": {"sub": f"0380{random.randrange(10 ** 8):08d}",
                                                                      "name": "Người nộp tại quầy"},
                   "channel": 1, "status": 2, "level": procedure["level"], "fee_vnd": procedure["fee_vnd"],
                   "submitted_at": now.isoformat(), "due_at": (now + timedelta(days=5)).isoformat(),
                   "origin_unit": unit}
-        self.send("DongBoHoSoMC", create, headers)
+        self.send("DongBoHoSoMC", create, cert)
         for status in (4, 9, 10):
-            self.send("CapNhatTienDoHoSoMC", {"message_id": str(uuid.uuid4()), "code": code, "status": status,
-                                             "actor": f"canbo-{unit}", "note": ""}, headers)
+            self.send("CapNhatTienDoHoSoMC", {"message_id": f"{unit}/{uuid.uuid4()}", "code": code, "status": status,
+                                             "actor": f"canbo-{unit}", "note": ""}, cert)
 
-    def send(self, service: str, message: dict, headers: dict):
+    def send(self, service: str, message: dict, cert: tuple[str, str]):
+        """One sync message to the province's sync listener, with the host's client certificate."""
         def accepted(response):
             if response.json().get("accepted") != message["message_id"]:
                 raise StepFailed(f"{service} did not accept message {message['message_id']}")
-        self.step("POST", f"/api/sync/{service}", name=f"/api/sync/{service}", json=message, headers=headers,
-                  check=accepted)
+        self.step("POST", f"{context().target.sync_url}/{service}", name=f"/api/sync/{service}", json=message,
+                  cert=cert, check=accepted)
 
 
 USERS = (Catalogue, Applicant, StatusLookup, Officer, OneStopSync)

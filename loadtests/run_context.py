@@ -22,7 +22,7 @@ from loadtests import model
 from loadtests.model import ATTACHMENT_SIZES, JourneyPlan, Volume
 from loadtests.pacing import Arrivals
 from loadtests.profiles import Profile, profile
-from loadtests.target import Target, read_token
+from loadtests.target import Sender, Target
 
 CATALOGUE_PAGE = 100
 
@@ -114,9 +114,9 @@ class Run:
         """The unit of the officer making this visit."""
         return random.choice(self.target.units).code
 
-    def onestop_unit(self) -> str:
+    def sender(self) -> Sender:
         """The one-stop host syncing in this visit."""
-        return random.choice(self.target.onestop_units)
+        return random.choice(self.target.senders)
 
     def remember(self, code: str) -> None:
         """A dossier code seen in this run, for status look-ups."""
@@ -139,11 +139,6 @@ class Run:
         header = b"%PDF-1.4\n% portalops load test\n"
         return header + os.urandom(max(0, size - len(header)))
 
-    @functools.cache
-    def sync_token(self) -> str:
-        """The token one-stop hosts present to the province."""
-        return read_token(self.target.sync_token_file)
-
     def next_source_address(self) -> str:
         """The next address of the pool, round robin over this process's users."""
         with self._lock:
@@ -161,6 +156,10 @@ def plans_for(target: Target, volume: Volume, shape: Profile) -> dict[str, Journ
     if not target.onestop_units:
         plans["onestop_sync"] = JourneyPlan("onestop_sync", 0.0, plans["onestop_sync"].visit_seconds, 0,
                                             f"not run: the inventory has none of {ONESTOP_HOSTS}")
+    elif not target.senders:
+        plans["onestop_sync"] = JourneyPlan("onestop_sync", 0.0, plans["onestop_sync"].visit_seconds, 0,
+                                            "not run: no one-stop host has its certificate from the deploy's CA yet"
+                                            " (deploy first)")
     return plans
 
 

@@ -1,21 +1,19 @@
 """What a load test aims at, derived from the inventory: the province portal's address and CA,
-the units dossiers are filed with, the one-stop hosts that sync up, and the sync token.
+the units dossiers are filed with, and the one-stop hosts that sync up, each with the client
+certificate the deploy's CA issued it (the province's sync listener takes a unit's messages
+from that unit's host only).
 
 Nothing here is typed twice: addresses, unit codes and tiers come from the units table
-through the pyinfra inventory, the CA and the token from where the deploy keeps them.
+through the pyinfra inventory, the CA and the certificates from where the deploy keeps them.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 from deploy import defaults
-from deploy.secrets import secrets_dir
 from deploy.tls import ca_dir
 from inventory.roles import ONESTOP_HOSTS, PROVINCE_PORTALS
-
-SYNC_TOKEN = "sync-inbound-token"  # the deploy's secret the province checks one-stop hosts by
 
 
 class TargetError(ValueError):
@@ -31,6 +29,16 @@ class Unit:
 
 
 @dataclass(frozen=True)
+class Sender:
+    """A one-stop host as the province's sync listener knows it: its unit and its client
+    certificate and key (the deploy's CA's, on the controller)."""
+
+    unit: str
+    cert_file: str
+    key_file: str
+
+
+@dataclass(frozen=True)
 class Target:
     """The portal under load and the units its journeys use."""
 
@@ -39,7 +47,8 @@ class Target:
     province_unit: str
     units: tuple[Unit, ...]
     onestop_units: tuple[str, ...] = ()
-    sync_token_file: str | None = None
+    sync_url: str | None = None  # the province's sync listener
+    senders: tuple[Sender, ...] = ()  # the one-stop hosts with a certificate (deployed)
     source_addresses: tuple[str, ...] = field(default=())
 
     def as_dict(self) -> dict:
@@ -51,6 +60,7 @@ class Target:
         """The inverse of :meth:`as_dict`."""
         return cls(**dict(value, units=tuple(Unit(**u) for u in value["units"]),
                           onestop_units=tuple(value.get("onestop_units", ())),
+                          senders=tuple(Sender(**sender) for sender in value.get("senders", ())),
                           source_addresses=tuple(value.get("source_addresses", ()))))
 
 
@@ -70,17 +80,12 @@ def from_inventory(entries: list[dict], source_addresses: list[str] = ()) -> Tar
         code, tier = entry["data"].get("unit_code"), entry["data"].get("tier")
         if code and tier in ("district", "commune"):
             units.setdefault(code, Unit(code, tier))
-    onestop = sorted({e["data"]["unit_code"] for e in entries
-                      if ONESTOP_HOSTS.matches(e["data"].get("roles") or []) and e["data"].get("unit_code")})
-    token = secrets_dir(data.get("secrets_dir")) / SYNC_TOKEN
+    onestop = [e for e in entries if ONESTOP_HOSTS.matches(e["data"].get("roles") or []) and e["data"].get("unit_code")]
+    issued = ca_file.parent / "issued"
+    senders = [Sender(e["data"]["unit_code"], str(issued / f"{e['name']}.pem"), str(issued / f"{e['name']}.key"))
+               for e in onestop if (issued / f"{e['name']}.pem").exists()]
     return Target(base_url=f"https://{address}", ca_file=str(ca_file) if ca_file.exists() else None,
-                  province_unit=province, units=tuple(units.values()), onestop_units=tuple(onestop),
-                  sync_token_file=str(token) if token.exists() else None,
+                  province_unit=province, units=tuple(units.values()),
+                  onestop_units=tuple(sorted({e["data"]["unit_code"] for e in onestop})),
+                  sync_url=f"https://{address}:{data['sync_port']}/api/sync", senders=tuple(senders),
                   source_addresses=tuple(source_addresses))
-
-
-def read_token(path: str | None) -> str:
-    """The sync token the province expects from one-stop hosts, or TargetError."""
-    if not path or not Path(path).exists():
-        raise TargetError(f"no sync token ({path or SYNC_TOKEN} in the secrets directory): deploy the portal first")
-    return Path(path).read_text().strip()

@@ -57,3 +57,20 @@ def test_source_address_pools_and_addresses_this_machine_cannot_send_from():
     assert missing(["127.0.0.1"]) == [] and missing(["192.0.2.77"]) == ["192.0.2.77"]
     with pytest.raises(ValueError, match="source addresses"):
         pool("198.18.250.0/33")
+
+
+def test_each_one_stop_host_syncs_with_its_own_certificate_from_the_deploys_ca(tmp_path):
+    issued = tmp_path / "issued"
+    issued.mkdir()
+    (tmp_path / "ca.pem").write_text("CA")
+    (issued / "xa-a.pem").write_text("cert")
+    with_ca = [entry(e["name"], e["data"]["roles"], e["data"]["unit_code"], e["data"]["tier"],
+                     e["data"]["ssh_hostname"], tls_ca_dir=str(tmp_path)) for e in PROVINCE]
+    target = from_inventory(with_ca)
+    assert target.sync_url == "https://198.18.0.10:8443/api/sync"
+    # Only the host the CA issued a certificate to (deployed) plays its unit's sync.
+    assert [(s.unit, s.cert_file, s.key_file) for s in target.senders] == [
+        ("000.17.22.H56", str(issued / "xa-a.pem"), str(issued / "xa-a.key"))]
+    (issued / "xa-a.pem").unlink()
+    plans = plans_for(from_inventory(with_ca), Volume(), profile("peak"))
+    assert plans["onestop_sync"].users == 0 and "deploy first" in plans["onestop_sync"].summary

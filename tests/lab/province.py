@@ -78,3 +78,23 @@ def refused_on_fresh_hosts():
         result, rows = deploy("--limit", name, "--data", data)
         found[name] = (result, rows, before, snapshot(name))
     return found
+
+
+# What a host asks over HTTPS with its python3 (the monitor host has no curl): the status, or
+# the kind of error (SSLError, URLError... when the TLS handshake is refused).
+FETCH = """
+import ssl, sys, urllib.request
+context = ssl.create_default_context(cafile=sys.argv[2])
+context.check_hostname = False
+if len(sys.argv) > 3:
+    context.load_cert_chain(sys.argv[3], sys.argv[4])
+try:
+    print(urllib.request.urlopen(sys.argv[1], context=context, timeout=10).status)
+except Exception as error:
+    print(type(error).__name__)
+"""
+
+
+def fetch_from(name, url, ca="/etc/prometheus/tls/ca.pem", cert=None, key=None):
+    """What lab host ``name`` gets from ``url``, trusting ``ca``, as a client with ``cert``/``key``."""
+    return host(name).check_output(f"python3 -c '{FETCH}' {url} {ca} {cert or ''} {key or ''}")

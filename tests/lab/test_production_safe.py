@@ -18,7 +18,7 @@ from deploy.tls import default_ca_dir
 from lab import settings
 from lab.lifecycle import lab_data
 from lab.ssh import run_on
-from tests.lab.province import ADDRESS, FRESH_REFUSALS, deploy, host, portalops, psql
+from tests.lab.province import ADDRESS, FRESH_REFUSALS, deploy, fetch_from, host, portalops, psql
 
 pytestmark = pytest.mark.lab
 
@@ -236,23 +236,9 @@ def test_a_release_failing_its_health_check_on_the_canary_stops_the_rollout(conv
 
 # 6. What an outside test found.
 
-# The monitor host has no curl: its python3 asks, with or without a client certificate.
-FETCH = """
-import ssl, sys, urllib.request
-context = ssl.create_default_context(cafile="/etc/prometheus/tls/ca.pem")
-context.check_hostname = False
-if len(sys.argv) > 2:
-    context.load_cert_chain(sys.argv[2], sys.argv[3])
-try:
-    print(urllib.request.urlopen(sys.argv[1], context=context, timeout=10).status)
-except Exception as error:
-    print(type(error).__name__)
-"""
-
-
-def fetch_from_monitor(url, *cert):
+def fetch_from_monitor(url, cert=None, key=None):
     """What the monitor host gets from ``url`` (a status, or the error's kind), as a client with ``cert``."""
-    return host("monitor-1").check_output(f"python3 -c '{FETCH}' {url} {' '.join(cert)}")
+    return fetch_from("monitor-1", url, cert=cert, key=key)
 
 
 def test_the_nginx_exporter_answers_only_a_client_with_the_deploys_certificate(converged):

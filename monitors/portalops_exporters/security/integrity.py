@@ -36,8 +36,9 @@ DEFAULT_GROUPS = {
     "web_root": ["/var/www"],
     "nginx": ["/etc/nginx"],
     "ssh": ["/etc/ssh/sshd_config", "/etc/ssh/sshd_config.d"],
-    # Who may log in: a key planted in any account's authorized_keys is a new login.
-    "ssh_keys": ["/root/.ssh", "/home/*/.ssh", "/etc/ssh/authorized_keys*"],
+    # Who may log in: a key planted in any account's authorized_keys, root's included, is a new
+    # login (an account's own key pairs and known hosts are not watched: ssh itself writes them).
+    "ssh_keys": ["/root/.ssh/authorized_keys*", "/home/*/.ssh/authorized_keys*", "/etc/ssh/authorized_keys*"],
     "accounts": ["/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gshadow", "/etc/sudoers", "/etc/sudoers.d"],
     "firewall": ["/etc/nftables.conf"],
 }

@@ -323,7 +323,8 @@ def test_a_planted_ssh_key_is_seen_by_the_integrity_watch(converged):
             time.sleep(5)
         assert found and float(found[0]["value"][1]) == 1
     finally:
-        node.run("sed -i '/intruder$/d' /root/.ssh/authorized_keys")
+        node.run("sed -i '/intruder$/d' /root/.ssh/authorized_keys; "
+                 "[ -s /root/.ssh/authorized_keys ] || rm -f /root/.ssh/authorized_keys")
 
 
 # 7. The controller is not a single point of failure.

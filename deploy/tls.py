@@ -140,7 +140,10 @@ def ca_dir(data) -> Path:
 
 
 CRL_PATH = "/pki/portalops-ca.crl"  # where the web hosts serve the CA's revocation list, over HTTP
-CRL_DAYS = 30
+# The province's portals check one-stop hosts' sync certificates against this list (nginx's
+# ssl_crl), and an expired list fails every check: it is signed for a year and signed again by
+# any deploy within RENEW_DAYS of its end, so months without a deploy never stop the sync.
+CRL_DAYS = 365
 
 
 def revoked_serials(directory: Path) -> set[int]:
@@ -165,7 +168,7 @@ def revoke(directory: Path, host_name: str) -> int:
 
 
 def revocation_list(directory: Path) -> bytes:
-    """The CA's revocation list (DER), signed once and reused until a week before it expires.
+    """The CA's revocation list (DER), signed once and reused until RENEW_DAYS before it expires.
 
     Serial numbers listed in ``revoked`` (one per line, hex) in the CA directory are revoked.
     """
@@ -176,7 +179,7 @@ def revocation_list(directory: Path) -> bytes:
     if path.exists():
         crl = x509.load_der_x509_crl(path.read_bytes())
         if (sorted(r.serial_number for r in crl) == revoked
-                and crl.next_update_utc - now > datetime.timedelta(days=7)):
+                and crl.next_update_utc - now > datetime.timedelta(days=RENEW_DAYS)):
             return path.read_bytes()
     builder = (x509.CertificateRevocationListBuilder().issuer_name(ca_cert.subject).last_update(now)
                .next_update(now + datetime.timedelta(days=CRL_DAYS)))

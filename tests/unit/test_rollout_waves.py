@@ -262,6 +262,18 @@ def test_prune_never_removes_the_stand_ins_releases(tmp_path):
     assert releases_in(base) == {"1.0.3-c-e", "1.0.1-c-standins"}
 
 
+def test_prune_removes_the_wheelhouses_no_kept_release_was_installed_from(tmp_path):
+    base = portal_base(tmp_path, ["1.0.3-c3-e", "1.0.2-c2-e", "1.0.1-c1-e"])
+    for code in ("1.0.3-c3", "1.0.2-c2", "1.0.1-c1"):
+        (base / "wheelhouse" / code).mkdir(parents=True)
+    (base / "current").symlink_to(base / "releases" / "1.0.3-c3-e")
+    (base / "previous").symlink_to(base / "releases" / "1.0.2-c2-e")
+    result = switch(base, "prune", env={"RELEASES_KEPT": "0"})
+    assert result.returncode == 0, result.stderr
+    assert {p.name for p in (base / "wheelhouse").iterdir()} == {"1.0.3-c3", "1.0.2-c2"}
+    assert "removing old wheelhouse 1.0.1-c1" in result.stdout
+
+
 def test_prune_refuses_a_releases_kept_that_is_no_number(tmp_path):
     base = portal_base(tmp_path, ["1.0.2-c-e", "1.0.1-c-e"])
     result = switch(base, "prune", env={"RELEASES_KEPT": "all"})
